@@ -1,0 +1,28 @@
+/* A growable byte buffer, always NUL-terminated, for building text and JSON. */
+#ifndef VETD_BUF_H
+#define VETD_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+    char *data; /* owned; NUL-terminated; NULL until the first append */
+    size_t len;
+    size_t cap;
+};
+
+#define BUF_INIT {NULL, 0, 0}
+
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+/* Append s (n bytes, assumed UTF-8) as a JSON string literal with quotes. */
+void buf_add_json_str(struct buf *b, const char *s, size_t n);
+void buf_reset(struct buf *b);
+/* Hand the data to the caller (who frees it) and empty the buffer. */
+char *buf_steal(struct buf *b);
+void buf_free(struct buf *b);
+
+#endif

@@ -1,0 +1,70 @@
+/* vetd.conf: one table of keys (SPEC §7) drives parsing, defaults, ranges,
+ * reload rules, --check-config, the documented example and vetctl. */
+#ifndef VETD_CFG_H
+#define VETD_CFG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum cfg_log_level { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_NOTICE, CFG_LOG_WARNING, CFG_LOG_ERROR };
+
+struct cfg {
+    char *redis;               /* "redis://127.0.0.1:6379/0" */
+    char *redis_user;          /* NULL when unset */
+    char *redis_password_file; /* NULL when unset */
+    char *key_prefix;          /* "vetd:" */
+    char *instance;            /* the host name when unset */
+    char *roles_dir;           /* "/etc/vetd/roles" */
+    long long batch_size;
+    long long max_payload_bytes;
+    long long max_deliveries;
+    long long heartbeat_interval_ms;
+    long long instance_ttl_ms;
+    long long block_timeout_ms;
+    long long reconnect_max_ms;
+    long long shutdown_timeout_ms;
+    long long min_replicas_ack;
+    char *metrics_listen; /* "" = off */
+    int log_level;        /* enum cfg_log_level */
+};
+
+/* Fill every key with its default (instance = the host name). */
+void cfg_defaults(struct cfg *c);
+/* Read path over the defaults already in c. On error return false and set
+ * *cause (caller frees) to "path:line: key: reason". A missing file is an
+ * error. */
+bool cfg_load(struct cfg *c, const char *path, char **cause);
+/* Cross-key checks (instance_ttl_ms >= 3 x heartbeat_interval_ms, ...). */
+bool cfg_check(const struct cfg *c, const char *path, char **cause);
+void cfg_free(struct cfg *c);
+/* Copy the reloadable keys of fresh into cur; for every non-reloadable key
+ * whose value differs call restart_required(key, arg). */
+void cfg_apply_reload(struct cfg *cur, const struct cfg *fresh,
+                      void (*restart_required)(const char *key, void *arg), void *arg);
+/* Write the documented example configuration (conf/vetd.conf) to f. */
+void cfg_write_example(FILE *f);
+/* Read the password from c->redis_password_file (first line, no newline).
+ * Returns NULL with *cause set on error, or NULL with *cause NULL when no
+ * file is configured. */
+char *cfg_read_password(const struct cfg *c, char **cause);
+const char *cfg_log_level_name(int level);
+bool cfg_log_level_parse(const char *s, int *level);
+
+/* A parsed `redis` URL. */
+enum cfg_redis_kind { CFG_REDIS_TCP, CFG_REDIS_UNIX, CFG_REDIS_SENTINEL };
+struct cfg_redis_addr {
+    char *host; /* or the socket path for unix */
+    int port;
+};
+struct cfg_redis_target {
+    enum cfg_redis_kind kind;
+    struct cfg_redis_addr *addrs; /* one for tcp/unix, one or more for sentinel */
+    int naddrs;
+    char *master; /* sentinel master name, else NULL */
+    int db;
+};
+/* Parse a redis URL; false with *cause set on error (a password is one). */
+bool cfg_redis_parse(const char *url, struct cfg_redis_target *t, char **cause);
+void cfg_redis_free(struct cfg_redis_target *t);
+
+#endif

@@ -1,0 +1,21 @@
+/* The Redis key layout of SPEC §2, in one place. Every function returns a
+ * newly allocated key name that the caller frees. */
+#ifndef VETD_KEYS_H
+#define VETD_KEYS_H
+
+char *keys_submissions(const char *prefix);
+char *keys_processing(const char *prefix, const char *instance);
+char *keys_deliveries(const char *prefix);
+char *keys_instance(const char *prefix, const char *instance);
+char *keys_instances(const char *prefix);
+char *keys_app(const char *prefix, const char *id);
+char *keys_state(const char *prefix, const char *role, const char *state);
+char *keys_history(const char *prefix, const char *id);
+char *keys_by_email(const char *prefix, const char *email_sha1);
+char *keys_notifications(const char *prefix);
+char *keys_notif_processing(const char *prefix, const char *consumer);
+char *keys_dead(const char *prefix);
+char *keys_dead_item(const char *prefix, long long seq);
+char *keys_dead_seq(const char *prefix);
+
+#endif

@@ -1,0 +1,2 @@
+-- The intake side of the vetd Functions library: take, settle, reclaim,
+-- heartbeat. (Concatenated with the other src/lua/*.lua files.)

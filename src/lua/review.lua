@@ -1,0 +1,2 @@
+-- The review side of the vetd Functions library: transitions, notes,
+-- erase, dead-letter retry. (Concatenated with src/lua/intake.lua.)

@@ -1,0 +1,259 @@
+"""Integration test harness: a private redis-server on a unix socket, vetd
+and vetctl processes, and waiting on conditions with deadlines.
+
+Every test file imports this module, uses `Redis()` as a context manager
+(the server is stopped afterwards, also on failure) and a fresh key prefix
+per test. Binaries come from $VETD_BIN / $VETCTL_BIN (set by ctest)."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+
+import redis as redis_py
+
+SOURCE_DIR = os.environ.get("VETD_SOURCE_DIR",
+                            os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+BUILD_DIR = os.environ.get("VETD_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+VETD = os.environ.get("VETD_BIN", os.path.join(BUILD_DIR, "vetd"))
+VETCTL = os.environ.get("VETCTL_BIN", os.path.join(BUILD_DIR, "vetctl"))
+FAILPOINTS = os.environ.get("VETD_FAILPOINTS", "0") == "1"
+SANITIZE = os.environ.get("VETD_SANITIZE", "0") == "1"
+SAMPLES = os.path.join(SOURCE_DIR, "conf", "samples")
+ROLES = os.path.join(SOURCE_DIR, "conf", "roles")
+
+# Under ASan a leak or error must fail the test: make the process exit 99.
+os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:exitcode=99")
+os.environ.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1:exitcode=99")
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg="check failed"):
+    """assert that survives python -O and carries a message."""
+    if not cond:
+        raise TestFailure(msg)
+
+
+def wait_until(fn, timeout=15.0, msg="condition", interval=0.02):
+    """Poll fn until it returns a truthy value; fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise TestFailure("timed out waiting for " + msg)
+        time.sleep(interval)
+
+
+def new_prefix():
+    return "t%s:" % uuid.uuid4().hex[:10]
+
+
+class Redis:
+    """A private redis-server on a unix socket in a temp directory."""
+
+    def __init__(self, appendonly=False, extra=""):
+        self.dir = tempfile.mkdtemp(prefix="vetd-redis-")
+        self.sock = os.path.join(self.dir, "redis.sock")
+        self.conf = os.path.join(self.dir, "redis.conf")
+        with open(self.conf, "w") as f:
+            f.write("port 0\nunixsocket %s\nunixsocketperm 700\n" % self.sock)
+            f.write("dir %s\nsave \"\"\nmaxmemory-policy noeviction\n" % self.dir)
+            f.write("daemonize no\nlogfile %s/redis.log\n" % self.dir)
+            if appendonly:
+                f.write("appendonly yes\nappendfsync always\n")
+            f.write(extra)
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(["redis-server", self.conf])
+        wait_until(self._ping, 10, "redis-server to answer PING")
+
+    def _ping(self):
+        if self.proc.poll() is not None:
+            raise TestFailure("redis-server exited with %s" % self.proc.returncode)
+        try:
+            return self.client().ping()
+        except redis_py.exceptions.RedisError:
+            return False
+
+    def client(self, decode=False):
+        return redis_py.Redis(unix_socket_path=self.sock, decode_responses=decode)
+
+    @property
+    def url(self):
+        return "unix://" + self.sock
+
+    def crash(self):
+        """SHUTDOWN NOSAVE: with appendonly+fsync always nothing acknowledged is lost."""
+        try:
+            self.client().shutdown(nosave=True)
+        except redis_py.exceptions.ConnectionError:
+            pass
+        self.proc.wait(10)
+
+    def restart(self):
+        self.crash()
+        self.start()
+
+    def pause(self):
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def write_conf(path, redis_url, prefix, instance="t1", roles_dir=ROLES, **keys):
+    """A vetd.conf for one test; keys override the defaults given here."""
+    conf = {
+        "redis": redis_url,
+        "key_prefix": prefix,
+        "instance": instance,
+        "roles_dir": roles_dir,
+        "heartbeat_interval_ms": 200,
+        "instance_ttl_ms": 1000,
+        "block_timeout_ms": 500,
+        "reconnect_max_ms": 500,
+        "metrics_listen": "",
+        "log_level": "debug",
+    }
+    conf.update(keys)
+    with open(path, "w") as f:
+        for k, v in conf.items():
+            f.write('%s = "%s"\n' % (k, v) if isinstance(v, str) else "%s = %s\n" % (k, v))
+    return path
+
+
+class Vetd:
+    """One vetd process with its own config file; stderr goes to a log file."""
+
+    def __init__(self, redis, prefix, instance="t1", env=None, args=(), **keys):
+        self.dir = tempfile.mkdtemp(prefix="vetd-daemon-")
+        self.conf = write_conf(os.path.join(self.dir, "vetd.conf"), redis.url, prefix,
+                               instance, **keys)
+        self.log_path = os.path.join(self.dir, "vetd.log")
+        self.env = dict(os.environ)
+        self.env.pop("NOTIFY_SOCKET", None)
+        self.env.pop("JOURNAL_STREAM", None)
+        self.env.update(env or {})
+        self.args = list(args)
+        self.proc = None
+        self.start()
+
+    def start(self):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([VETD, "-c", self.conf] + self.args, stdout=self.log,
+                                     stderr=self.log, env=self.env)
+
+    def logtext(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, needle, timeout=15):
+        return wait_until(lambda: needle in self.logtext(), timeout, "log line %r" % needle)
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=30):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("vetd did not exit within %ss" % timeout)
+
+    def stop(self, timeout=30):
+        """SIGTERM and wait; returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        rc = self.wait(timeout)
+        self.log.close()
+        return rc
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+    def cleanup(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def vetctl(*args, conf=None, input=None, env=None, check_rc=None):
+    """Run vetctl; returns CompletedProcess with text stdout/stderr."""
+    e = dict(os.environ)
+    e.pop("VETCTL_CONFIG", None)
+    e["NO_COLOR"] = "1"
+    e.update(env or {})
+    cmd = [VETCTL] + (["-c", conf] if conf else []) + list(args)
+    p = subprocess.run(cmd, input=input, capture_output=True, env=e, timeout=60)
+    p.stdout_text = p.stdout.decode("utf-8", "replace")
+    p.stderr_text = p.stderr.decode("utf-8", "replace")
+    if check_rc is not None and p.returncode != check_rc:
+        raise TestFailure("vetctl %s: exit %d, expected %d\nstdout: %s\nstderr: %s" %
+                          (" ".join(args), p.returncode, check_rc, p.stdout_text, p.stderr_text))
+    return p
+
+
+def sample(name):
+    with open(os.path.join(SAMPLES, name), "rb") as f:
+        return f.read()
+
+
+def sample_names():
+    return sorted(n for n in os.listdir(SAMPLES) if n.endswith(".json"))
+
+
+def run_tests(tests):
+    """Run a list of test functions; print a line each; exit 1 on any failure."""
+    failed = 0
+    only = sys.argv[1:]
+    for t in tests:
+        if only and t.__name__ not in only:
+            continue
+        start = time.monotonic()
+        try:
+            t()
+            print("ok   %s (%.2fs)" % (t.__name__, time.monotonic() - start), flush=True)
+        except SkipTest as e:
+            print("skip %s: %s" % (t.__name__, e), flush=True)
+        except Exception:
+            failed += 1
+            print("FAIL %s" % t.__name__, flush=True)
+            traceback.print_exc()
+    sys.exit(1 if failed else 0)
+
+
+class SkipTest(Exception):
+    pass
