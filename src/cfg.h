@@ -28,13 +28,22 @@ struct cfg {
     int log_level;        /* enum cfg_log_level */
 };
 
-/* Fill every key with its default (instance = the host name). */
+/* Fill every key with its default (instance = the full host name, or "vetd"
+ * when the host name is not a valid instance name). */
 void cfg_defaults(struct cfg *c);
-/* Read path over the defaults already in c. On error return false and set
- * *cause (caller frees) to "path:line: key: reason". A missing file is an
- * error. */
+/* Read path over the defaults already in c, then run cfg_check. On error
+ * return false and set *cause (caller frees) to "path:line: key: reason"
+ * ("path: reason" for a file that cannot be read or a cross-key rule); c
+ * may then hold some values of the file: free it, do not use it. A missing
+ * file is an error. For redis_user, redis_password_file and instance an
+ * empty value means the default (unset; the host name). */
 bool cfg_load(struct cfg *c, const char *path, char **cause);
-/* Cross-key checks (instance_ttl_ms >= 3 x heartbeat_interval_ms, ...). */
+/* Set one key from text with the same rules as a line of the file (for
+ * --instance, vetctl's --redis). On error *cause is "key: reason". Does not
+ * run cfg_check. */
+bool cfg_set(struct cfg *c, const char *key, const char *value, char **cause);
+/* Cross-key checks (instance_ttl_ms >= 3 x heartbeat_interval_ms). *cause
+ * is "path: key: reason". */
 bool cfg_check(const struct cfg *c, const char *path, char **cause);
 void cfg_free(struct cfg *c);
 /* Copy the reloadable keys of fresh into cur; for every non-reloadable key
@@ -43,10 +52,18 @@ void cfg_apply_reload(struct cfg *cur, const struct cfg *fresh,
                       void (*restart_required)(const char *key, void *arg), void *arg);
 /* Write the documented example configuration (conf/vetd.conf) to f. */
 void cfg_write_example(FILE *f);
-/* Read the password from c->redis_password_file (first line, no newline).
- * Returns NULL with *cause set on error, or NULL with *cause NULL when no
- * file is configured. */
+/* Read the password from c->redis_password_file (first line, without its
+ * "\n" or "\r\n"; at most 4096 bytes; an empty one is an error). Returns
+ * NULL with *cause set on error ("path: reason", never the password), or
+ * NULL with *cause NULL when no file is configured. The caller owns the
+ * result and should explicit_bzero() it after use. */
 char *cfg_read_password(const struct cfg *c, char **cause);
+/* Can users other than the owner and group read the password file? The
+ * caller may warn about it; false when unset or on error. */
+bool cfg_password_world_readable(const struct cfg *c);
+/* Strict decimal integer: optional '-', digits only, no white space, no
+ * trailing text, no overflow, within [min, max]. */
+bool cfg_strtonum(const char *s, long long min, long long max, long long *out);
 const char *cfg_log_level_name(int level);
 bool cfg_log_level_parse(const char *s, int *level);
 
@@ -63,8 +80,14 @@ struct cfg_redis_target {
     char *master; /* sentinel master name, else NULL */
     int db;
 };
-/* Parse a redis URL; false with *cause set on error (a password is one). */
+/* Parse a redis URL; false with *cause set on error (a password is one).
+ * Default ports: 6379, sentinel 26379; default db 0. IPv6 hosts in
+ * brackets ("[::1]:6379") are stored without them. *cause is the bare
+ * reason (cfg_load prefixes it with "path:line: redis: "). */
 bool cfg_redis_parse(const char *url, struct cfg_redis_target *t, char **cause);
 void cfg_redis_free(struct cfg_redis_target *t);
+/* Parse metrics_listen ("host:port", "[v6]:port"); *host is owned by the
+ * caller, without brackets. An empty s is an error here (it means off). */
+bool cfg_listen_parse(const char *s, char **host, int *port, char **cause);
 
 #endif

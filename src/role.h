@@ -22,6 +22,11 @@ const struct role *roleset_get(const struct roleset *rs, size_t i);
 const char *role_id(const struct role *r);
 const char *role_title(const struct role *r);
 const char *role_version(const struct role *r);
+const char *role_description(const struct role *r);
 int role_threshold(const struct role *r);
+/* sha1 hex of the role file's bytes, as recorded in every analysis. */
+const char *role_sha1(const struct role *r);
+/* The path the role was loaded from. */
+const char *role_path(const struct role *r);
 
 #endif

@@ -7,63 +7,81 @@
 #include <unistd.h>
 
 #include "ctl.h"
-
-static const struct ctl_command commands[] = {
-    {"score", ctl_score, "score FILE [--role ID] [--roles-dir DIR]",
-     "score a submission offline (no Redis, no config)"},
-};
-#define NCOMMANDS (sizeof commands / sizeof commands[0])
+#include "xmalloc.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vetctl [-c FILE] [--redis URL] [--json] COMMAND ...\n\ncommands:\n");
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(f, "  %-44s %s\n", commands[i].usage, commands[i].help);
+    fprintf(f, "usage: vetctl [-c FILE] [--redis URL] [--json] COMMAND ...\n\n"
+               "options:\n"
+               "  -c FILE       configuration file (default: $VETCTL_CONFIG,\n"
+               "                ~/.config/vetd/vetctl.conf, /etc/vetd/vetd.conf)\n"
+               "  --redis URL   Redis to use instead of the configured one\n"
+               "  --json        machine-readable output\n"
+               "  --version     print the version\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < ctl_ncommands; i++)
+        fprintf(f, "  %-58s %s\n", ctl_commands[i].usage, ctl_commands[i].help);
+    fprintf(f, "\n`vetctl COMMAND --help` describes one command; vetctl(1) all of them.\n");
+}
+
+/* Take the global options out of argv; the rest (command and its
+ * arguments) go to rest. Returns -1 to go on, else an exit code. */
+static int global_options(struct ctl *ctl, int argc, char **argv, char **rest, int *nrest)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--json") == 0) {
+            ctl->json = true;
+        } else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
+                   strcmp(a, "--redis") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "vetctl: %s needs a value\n", a);
+                return EX_USAGE;
+            }
+            if (strcmp(a, "--redis") == 0)
+                ctl->redis_url = argv[++i];
+            else
+                ctl->config_path = argv[++i];
+        } else if (strncmp(a, "--redis=", 8) == 0) {
+            ctl->redis_url = a + 8;
+        } else if (*nrest == 0 && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            usage(stdout);
+            return 0;
+        } else if (*nrest == 0 && strcmp(a, "--version") == 0) {
+            printf("vetctl %s\n", VETD_VERSION);
+            return 0;
+        } else {
+            rest[(*nrest)++] = argv[i];
+        }
+    }
+    return -1;
 }
 
 int main(int argc, char **argv)
 {
     struct ctl ctl = {0};
-    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0;
+    int rc = global_options(&ctl, argc, argv, rest, &nrest);
 
-    if (rest == NULL)
-        abort();
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            ctl.json = true;
-        } else if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--redis") == 0)) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "vetctl: %s needs a value\n", argv[i]);
-                free(rest);
-                return EX_USAGE;
-            }
-            if (argv[i][1] == 'c')
-                ctl.config_path = argv[++i];
-            else
-                ctl.redis_url = argv[++i];
-        } else if (nrest == 0 && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
-            usage(stdout);
-            free(rest);
-            return 0;
-        } else {
-            rest[nrest++] = argv[i];
-        }
-    }
+    if (rc >= 0)
+        goto out;
     ctl.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL;
+    rc = EX_USAGE;
     if (nrest == 0) {
         usage(stderr);
-        free(rest);
-        return EX_USAGE;
+        goto out;
     }
-    for (size_t i = 0; i < NCOMMANDS; i++) {
-        if (strcmp(rest[0], commands[i].name) == 0) {
-            int rc = commands[i].run(&ctl, nrest, rest);
-            free(rest);
-            return rc;
+    for (size_t i = 0; i < ctl_ncommands; i++) {
+        if (strcmp(rest[0], ctl_commands[i].name) == 0) {
+            ctl.cmd = ctl_commands[i].name;
+            rc = ctl_commands[i].run(&ctl, nrest, rest);
+            ctl_close(&ctl);
+            goto out;
         }
     }
     fprintf(stderr, "vetctl: unknown command '%s' (try vetctl --help)\n", rest[0]);
+out:
     free(rest);
-    return EX_USAGE;
+    return rc;
 }

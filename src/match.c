@@ -1,0 +1,424 @@
+/* Whole-word term matching (SPEC §4) with one Aho-Corasick automaton per
+ * role, and the UTF-8 and excerpt helpers the scorer quotes evidence with. */
+#include "match.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "xmalloc.h"
+
+/* Offsets of the last MATCH_RING normalized bytes; must exceed MATCH_TERM_MAX. */
+#define MATCH_RING 256
+
+struct match_term {
+    char *norm; /* folded: ASCII lower case, white-space runs as one ' ' */
+    size_t len;
+    bool word_start; /* the term's first code point is a word character */
+    bool word_end;   /* ... its last one */
+    int next;        /* next term with the same normalized text, or -1 */
+};
+
+/* The automaton is a full DFA over byte classes: every byte value that
+ * occurs in some term gets a class of its own, all others share class 0,
+ * so the transition table stays small (states x classes) and the scan
+ * costs one table look-up per byte. */
+struct match_set {
+    struct match_term *terms;
+    size_t nterms;
+    size_t cap;
+    bool compiled;
+    uint16_t cls[256]; /* byte (already folded) -> class */
+    size_t nclasses;
+    int32_t *delta; /* nstates x nclasses */
+    int32_t *out;   /* state -> first term ending there, or -1 */
+    int32_t *dict;  /* state -> nearest fail-chain state with output, or -1 */
+    size_t nstates;
+};
+
+static unsigned char fold(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+uint32_t match_utf8_next(const char *s, size_t len, size_t *i)
+{
+    const unsigned char *p = (const unsigned char *)s + *i;
+    size_t left = len - *i, n;
+    uint32_t cp, min;
+
+    if (p[0] < 0x80) {
+        *i += 1;
+        return p[0];
+    }
+    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+        n = 2, cp = p[0] & 0x1f, min = 0x80;
+    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3, cp = p[0] & 0x0f, min = 0x800;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4, cp = p[0] & 0x07, min = 0x10000;
+    } else
+        goto bad;
+    if (left < n)
+        goto bad;
+    for (size_t k = 1; k < n; k++) {
+        if ((p[k] & 0xc0) != 0x80)
+            goto bad;
+        cp = (cp << 6) | (p[k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        goto bad;
+    *i += n;
+    return cp;
+bad:
+    *i += 1;
+    return 0xfffd;
+}
+
+bool match_utf8_valid(const char *s, size_t len, size_t *bad)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t at = i;
+        uint32_t cp = match_utf8_next(s, len, &i);
+        if (cp == 0xfffd && i - at != 3) {
+            *bad = at;
+            return false;
+        }
+    }
+    return true;
+}
+
+bool match_is_word(uint32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
+               cp == '_';
+    if (cp == 0xa0 || cp == 0xab || cp == 0xbb)
+        return false;
+    if ((cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x303f))
+        return false;
+    return true;
+}
+
+bool match_is_space(uint32_t cp)
+{
+    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == 0xa0;
+}
+
+/* Bytes of the white-space character at s[i], or 0 when there is none. */
+static size_t space_len(const char *s, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)s[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+        return 1;
+    if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0xa0)
+        return 2;
+    return 0;
+}
+
+/* The code point that ends just before s[i] (i > 0). */
+static uint32_t prev_cp(const char *s, size_t i)
+{
+    size_t j = i - 1, k;
+    while (j > 0 && i - j < 4 && ((unsigned char)s[j] & 0xc0) == 0x80)
+        j--;
+    k = j;
+    uint32_t cp = match_utf8_next(s, i, &k);
+    /* A stray continuation byte decodes alone: treat it as U+FFFD too. */
+    return k == i ? cp : 0xfffd;
+}
+
+struct match_set *match_set_new(void)
+{
+    struct match_set *ms = xcalloc(1, sizeof *ms);
+    return ms;
+}
+
+void match_set_free(struct match_set *ms)
+{
+    if (ms == NULL)
+        return;
+    for (size_t i = 0; i < ms->nterms; i++)
+        free(ms->terms[i].norm);
+    free(ms->terms);
+    free(ms->delta);
+    free(ms->out);
+    free(ms->dict);
+    free(ms);
+}
+
+size_t match_set_count(const struct match_set *ms)
+{
+    return ms->nterms;
+}
+
+/* Fold term into t->norm; returns false with *cause on a bad term. */
+static bool normalize_term(struct match_term *t, const char *term, char **cause)
+{
+    size_t len = strlen(term), i = 0, n = 0, last = 0;
+    char *norm = xmalloc(len + 1);
+
+    if (len == 0 || space_len(term, len, 0) != 0) {
+        *cause = xstrdup(len == 0 ? "must not be empty" : "must not start with white space");
+        goto fail;
+    }
+    while (i < len) {
+        size_t w = space_len(term, len, i);
+        if (w != 0) {
+            while (i < len && (w = space_len(term, len, i)) != 0)
+                i += w;
+            norm[n++] = ' ';
+            continue;
+        }
+        last = i;
+        norm[n++] = (char)fold((unsigned char)term[i++]);
+    }
+    if (norm[n - 1] == ' ') {
+        *cause = xstrdup("must not end with white space");
+        goto fail;
+    }
+    if (n > MATCH_TERM_MAX) {
+        *cause = xasprintf("must be at most %d bytes long", MATCH_TERM_MAX);
+        goto fail;
+    }
+    norm[n] = '\0';
+    size_t k = 0;
+    t->word_start = match_is_word(match_utf8_next(term, len, &k));
+    while (last > 0 && ((unsigned char)term[last] & 0xc0) == 0x80)
+        last--;
+    t->word_end = match_is_word(match_utf8_next(term, len, &last));
+    t->norm = norm;
+    t->len = n;
+    t->next = -1;
+    return true;
+fail:
+    free(norm);
+    return false;
+}
+
+int match_set_add(struct match_set *ms, const char *term, char **cause)
+{
+    struct match_term t;
+
+    if (!normalize_term(&t, term, cause))
+        return -1;
+    if (ms->nterms == ms->cap) {
+        ms->cap = ms->cap ? ms->cap * 2 : 16;
+        ms->terms = xreallocarray(ms->terms, ms->cap, sizeof *ms->terms);
+    }
+    ms->terms[ms->nterms] = t;
+    return (int)ms->nterms++;
+}
+
+static void assign_classes(struct match_set *ms)
+{
+    memset(ms->cls, 0, sizeof ms->cls);
+    ms->nclasses = 1;
+    for (size_t i = 0; i < ms->nterms; i++) {
+        for (size_t k = 0; k < ms->terms[i].len; k++) {
+            unsigned char c = (unsigned char)ms->terms[i].norm[k];
+            if (ms->cls[c] == 0)
+                ms->cls[c] = (uint16_t)ms->nclasses++;
+        }
+    }
+}
+
+/* Insert every term into a trie laid out in delta (-1 = no edge yet). */
+static void build_trie(struct match_set *ms)
+{
+    size_t maxstates = 1, nc = ms->nclasses;
+    for (size_t i = 0; i < ms->nterms; i++)
+        maxstates += ms->terms[i].len;
+    ms->delta = xreallocarray(NULL, maxstates * nc, sizeof *ms->delta);
+    ms->out = xreallocarray(NULL, maxstates, sizeof *ms->out);
+    ms->dict = xreallocarray(NULL, maxstates, sizeof *ms->dict);
+    memset(ms->delta, 0xff, maxstates * nc * sizeof *ms->delta);
+    memset(ms->out, 0xff, maxstates * sizeof *ms->out);
+    memset(ms->dict, 0xff, maxstates * sizeof *ms->dict);
+    ms->nstates = 1;
+    for (size_t i = 0; i < ms->nterms; i++) {
+        struct match_term *t = &ms->terms[i];
+        int32_t s = 0;
+        for (size_t k = 0; k < t->len; k++) {
+            int32_t *e = &ms->delta[(size_t)s * nc + ms->cls[(unsigned char)t->norm[k]]];
+            if (*e < 0)
+                *e = (int32_t)ms->nstates++;
+            s = *e;
+        }
+        /* Keep identical terms chained in index order. */
+        int32_t *link = &ms->out[s];
+        while (*link >= 0)
+            link = &ms->terms[*link].next;
+        *link = (int32_t)i;
+    }
+}
+
+/* Breadth first over the trie: fail links become DFA edges, and each state
+ * learns the nearest state on its fail chain that ends a term (dict), so a
+ * scan reports every term, including those inside longer ones. */
+static void build_links(struct match_set *ms)
+{
+    size_t nc = ms->nclasses, head = 0, tail = 0;
+    int32_t *queue = xreallocarray(NULL, ms->nstates, sizeof *queue);
+    int32_t *fail = xreallocarray(NULL, ms->nstates, sizeof *fail);
+
+    fail[0] = 0;
+    for (size_t c = 0; c < nc; c++) {
+        int32_t *e = &ms->delta[c];
+        if (*e < 0)
+            *e = 0;
+        else {
+            fail[*e] = 0;
+            queue[tail++] = *e;
+        }
+    }
+    while (head < tail) {
+        int32_t s = queue[head++];
+        int32_t f = fail[s];
+        ms->dict[s] = ms->out[f] >= 0 ? f : ms->dict[f];
+        for (size_t c = 0; c < nc; c++) {
+            int32_t *e = &ms->delta[(size_t)s * nc + c];
+            int32_t fe = ms->delta[(size_t)f * nc + c];
+            if (*e < 0)
+                *e = fe;
+            else {
+                fail[*e] = fe;
+                queue[tail++] = *e;
+            }
+        }
+    }
+    free(queue);
+    free(fail);
+}
+
+void match_set_compile(struct match_set *ms)
+{
+    assign_classes(ms);
+    build_trie(ms);
+    build_links(ms);
+    ms->compiled = true;
+}
+
+/* Report the terms ending at state s if their word edges hold. npos is the
+ * count of normalized bytes read; ring maps them to original offsets; the
+ * last byte of a term is never a folded space, so it is one original byte. */
+static void report(const struct match_set *ms, int32_t s, size_t npos, const size_t *ring,
+                   const char *text, size_t len, match_fn fn, void *arg)
+{
+    for (; s >= 0; s = ms->dict[s]) {
+        for (int32_t p = ms->out[s]; p >= 0; p = ms->terms[p].next) {
+            const struct match_term *t = &ms->terms[p];
+            struct match_hit hit = {(size_t)p, ring[(npos - t->len) % MATCH_RING],
+                                    ring[(npos - 1) % MATCH_RING] + 1};
+            if (t->word_start && hit.start > 0 && match_is_word(prev_cp(text, hit.start)))
+                continue;
+            if (t->word_end && hit.end < len) {
+                size_t k = hit.end;
+                if (match_is_word(match_utf8_next(text, len, &k)))
+                    continue;
+            }
+            fn(arg, &hit);
+        }
+    }
+}
+
+void match_set_scan(const struct match_set *ms, const char *text, size_t len, match_fn fn,
+                    void *arg)
+{
+    size_t ring[MATCH_RING];
+    size_t i = 0, npos = 0, nc = ms->nclasses;
+    int32_t s = 0;
+
+    if (!ms->compiled || ms->nterms == 0)
+        return;
+    while (i < len) {
+        size_t at = i, w = space_len(text, len, i);
+        unsigned char c;
+        if (w != 0) {
+            while (i < len && (w = space_len(text, len, i)) != 0)
+                i += w;
+            c = ' ';
+        } else
+            c = fold((unsigned char)text[i++]);
+        ring[npos++ % MATCH_RING] = at;
+        s = ms->delta[(size_t)s * nc + ms->cls[c]];
+        if (ms->out[s] >= 0 || ms->dict[s] >= 0)
+            report(ms, s, npos, ring, text, len, fn, arg);
+    }
+}
+
+/* Excerpts count "units": one code point, or one run of white space (which
+ * prints as a single space). These step over one unit. */
+static size_t unit_next(const char *s, size_t len, size_t i)
+{
+    size_t w = space_len(s, len, i);
+    if (w == 0) {
+        match_utf8_next(s, len, &i);
+        return i;
+    }
+    while (i < len && (w = space_len(s, len, i)) != 0)
+        i += w;
+    return i;
+}
+
+static size_t unit_prev(const char *s, size_t len, size_t i)
+{
+    size_t j = i - 1;
+    while (j > 0 && i - j < 4 && ((unsigned char)s[j] & 0xc0) == 0x80)
+        j--;
+    if (space_len(s, len, j) == 0)
+        return unit_next(s, len, j) == i ? j : i - 1;
+    while (j > 0) {
+        size_t k = j - 1;
+        if (k > 0 && (unsigned char)s[k] == 0xa0 && (unsigned char)s[k - 1] == 0xc2)
+            k--;
+        if (space_len(s, len, k) == 0)
+            break;
+        j = k;
+    }
+    return j;
+}
+
+/* Copy text[from, to) folding white-space runs to one space. */
+static void add_folded(struct buf *out, const char *s, size_t len, size_t from, size_t to)
+{
+    while (from < to) {
+        size_t next = unit_next(s, len, from);
+        if (next > to)
+            next = to;
+        if (space_len(s, len, from) != 0)
+            buf_addc(out, ' ');
+        else
+            buf_add(out, s + from, next - from);
+        from = next;
+    }
+}
+
+void match_excerpt(struct buf *out, const char *text, size_t len, size_t start, size_t end)
+{
+    size_t m = 0, i = start, l = 0, r = 0, lb, rb;
+    struct buf tmp = BUF_INIT;
+
+    while (i < end && m < MATCH_EXCERPT_MAX) {
+        i = unit_next(text, len, i);
+        m++;
+    }
+    end = i < end ? i : end;
+    lb = (MATCH_EXCERPT_MAX - m) / 2;
+    lb = lb < MATCH_EXCERPT_CONTEXT ? lb : MATCH_EXCERPT_CONTEXT;
+    for (; l < lb && start > 0; l++)
+        start = unit_prev(text, len, start);
+    rb = MATCH_EXCERPT_MAX - m - l;
+    rb = rb < MATCH_EXCERPT_CONTEXT ? rb : MATCH_EXCERPT_CONTEXT;
+    for (; r < rb && end < len; r++)
+        end = unit_next(text, len, end);
+    add_folded(&tmp, text, len, start, end);
+    size_t a = 0, b = tmp.len;
+    while (a < b && tmp.data[a] == ' ')
+        a++;
+    while (b > a && tmp.data[b - 1] == ' ')
+        b--;
+    buf_add(out, tmp.data ? tmp.data + a : "", b - a);
+    buf_free(&tmp);
+}

@@ -1,0 +1,330 @@
+/* vetctl export and erase: the candidate's rights of access and erasure
+ * (SPEC §5, §8). Both first find the candidate's data: the applications
+ * (one id, or every id of the by-email index) and the dead letters with
+ * the same e-mail hash. Erasure is one Function call per application that
+ * checks first and then removes the personal data everywhere at once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <json-c/json.h>
+
+#include "app.h"
+#include "ctl.h"
+#include "hash.h"
+#include "keys.h"
+#include "out.h"
+#include "rconn.h"
+#include "state.h"
+#include "timefmt.h"
+#include "xmalloc.h"
+
+/* Whose data, and where it is. */
+struct subject {
+    struct ctl_strv ids;
+    bool has_sha1;
+    char sha1[HASH_HEX_LEN + 1];
+    struct ctl_strv dead_keys;    /* `P dead:<seq>` with that email_sha1 */
+    struct ctl_strv dead_seqs;
+    long long unattributable;     /* dead letters without an email_sha1 */
+};
+
+static void subject_free(struct subject *s)
+{
+    ctl_strv_free(&s->ids);
+    ctl_strv_free(&s->dead_keys);
+    ctl_strv_free(&s->dead_seqs);
+}
+
+static redisReply *run1(struct ctl *ctl, struct rconn_args *a, int *rc)
+{
+    char *cause = NULL;
+    redisReply *r = rconn_run(ctl->redis, a, &cause);
+    rconn_args_free(a);
+    if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+        *rc = ctl_fail(ctl, EX_UNAVAILABLE, "%s", cause ? cause : r->str);
+        if (r)
+            freeReplyObject(r);
+        r = NULL;
+    }
+    free(cause);
+    return r;
+}
+
+/* The dead letters carrying s->sha1, and how many carry no hash at all. */
+static int find_dead(struct ctl *ctl, struct subject *s)
+{
+    struct rconn_args a = {0};
+    redisReply **rr = NULL;
+    int rc = 0;
+
+    rconn_args_add(&a, "LRANGE");
+    rconn_args_take(&a, keys_dead(ctl_prefix(ctl)));
+    rconn_args_add(&a, "0");
+    rconn_args_add(&a, "-1");
+    redisReply *seqs = run1(ctl, &a, &rc);
+    size_t n = seqs ? seqs->elements : 0;
+    struct rconn_args *cmds = xcalloc(n + 1, sizeof *cmds);
+    for (size_t i = 0; i < n; i++) {
+        rconn_args_add(&cmds[i], "HGET");
+        rconn_args_take(&cmds[i], keys_dead_item(ctl_prefix(ctl),
+                                                 strtoll(seqs->element[i]->str, NULL, 10)));
+        rconn_args_add(&cmds[i], "email_sha1");
+    }
+    if (rc == 0 && (rc = ctl_pipeline(ctl, cmds, n, &rr)) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            const char *h = rconn_str(rr[i]);
+            if (h == NULL || *h == '\0') {
+                s->unattributable++;
+            } else if (s->has_sha1 && strcmp(h, s->sha1) == 0) {
+                ctl_strv_add(&s->dead_seqs, seqs->element[i]->str);
+                ctl_strv_take(&s->dead_keys, keys_dead_item(ctl_prefix(ctl),
+                                                            strtoll(seqs->element[i]->str,
+                                                                    NULL, 10)));
+            }
+        }
+    }
+    ctl_replies_free(rr, n);
+    free(cmds);
+    if (seqs)
+        freeReplyObject(seqs);
+    return rc;
+}
+
+/* Resolve ID or --email ADDR into a subject; 66 when nothing is stored. */
+static int resolve(struct ctl *ctl, const char *id, const char *email, struct subject *s)
+{
+    struct rconn_args a = {0};
+    int rc = 0;
+
+    if (email != NULL) {
+        hash_email_hex(email, strlen(email), s->sha1);
+        s->has_sha1 = true;
+        rconn_args_add(&a, "SMEMBERS");
+        rconn_args_take(&a, keys_by_email(ctl_prefix(ctl), s->sha1));
+    } else {
+        rconn_args_add(&a, "HMGET");
+        rconn_args_take(&a, keys_app(ctl_prefix(ctl), id));
+        rconn_args_add(&a, "id");
+        rconn_args_add(&a, "email");
+    }
+    redisReply *r = run1(ctl, &a, &rc);
+    if (r != NULL && email != NULL) {
+        for (size_t i = 0; i < r->elements; i++)
+            ctl_strv_add(&s->ids, r->element[i]->str);
+    } else if (r != NULL && r->elements == 2 && !rconn_nil(r->element[0])) {
+        ctl_strv_add(&s->ids, id);
+        if (!rconn_nil(r->element[1])) {
+            hash_email_hex(r->element[1]->str, r->element[1]->len, s->sha1);
+            s->has_sha1 = true;
+        }
+    }
+    if (r)
+        freeReplyObject(r);
+    if (rc == 0)
+        rc = find_dead(ctl, s);
+    if (rc == 0 && s->ids.n == 0 && s->dead_keys.n == 0) {
+        char *e = ctl_escape(email ? email : id);
+        rc = ctl_fail(ctl, EX_NOINPUT, "nothing stored for %s%s", email ? "" : "id ", e);
+        free(e);
+    }
+    return rc;
+}
+
+static int export_dead(struct ctl *ctl, const struct subject *s, struct buf *b)
+{
+    struct rconn_args *cmds = xcalloc(s->dead_keys.n + 1, sizeof *cmds);
+    redisReply **rr = NULL;
+    size_t shown = 0;
+
+    for (size_t i = 0; i < s->dead_keys.n; i++) {
+        rconn_args_add(&cmds[i], "HGETALL");
+        rconn_args_add(&cmds[i], s->dead_keys.v[i]);
+    }
+    int rc = ctl_pipeline(ctl, cmds, s->dead_keys.n, &rr);
+    for (size_t i = 0; rc == 0 && i < s->dead_keys.n; i++) {
+        if (rr[i]->type != REDIS_REPLY_ARRAY || rr[i]->elements == 0)
+            continue;
+        buf_adds(b, shown++ ? "," : "");
+        ctl_dead_json(b, strtoll(s->dead_seqs.v[i], NULL, 10), rr[i]);
+    }
+    ctl_replies_free(rr, s->dead_keys.n);
+    free(cmds);
+    return rc;
+}
+
+static int parse_subject(struct ctl *ctl, int argc, char **argv, const char **id,
+                         const char **email, bool *yes)
+{
+    const struct ctl_opt opts[] = {{"--email", true, email, NULL},
+                                   {"--yes", false, NULL, yes},
+                                   {NULL, false, NULL, NULL}};
+    char *pos[1];
+    int npos;
+    int rc = ctl_parse(ctl, argc, argv, opts, pos, &npos, 0, 1);
+
+    if (rc != 0)
+        return rc;
+    if ((npos == 1) == (*email != NULL)) {
+        ctl_fail(ctl, EX_USAGE, "give either an ID or --email ADDR");
+        return ctl_usage(argv[0], false);
+    }
+    *id = npos ? pos[0] : NULL;
+    return 0;
+}
+
+int ctl_export(struct ctl *ctl, int argc, char **argv)
+{
+    const char *id = NULL, *email = NULL;
+    bool yes = false;
+    struct subject s = {0};
+    struct buf b = BUF_INIT;
+    int rc = parse_subject(ctl, argc, argv, &id, &email, &yes);
+
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (yes)
+        return ctl_fail(ctl, EX_USAGE, "--yes is for erase");
+    if ((rc = ctl_connect(ctl)) != 0 || (rc = resolve(ctl, id, email, &s)) != 0)
+        goto out;
+    buf_adds(&b, "{\"applications\":[");
+    for (size_t i = 0; i < s.ids.n && rc == 0; i++) {
+        struct app a = {0};
+        if ((rc = app_load(ctl, s.ids.v[i], &a)) == 0 && (rc = app_load_history(ctl, &a)) == 0) {
+            buf_adds(&b, i ? "," : "");
+            app_to_json(&b, &a);
+        }
+        app_free(&a);
+    }
+    buf_adds(&b, "],\"dead_letters\":[");
+    if (rc == 0)
+        rc = export_dead(ctl, &s, &b);
+    buf_adds(&b, "]}\n");
+    if (rc == 0)
+        fputs(b.data, stdout);
+out:
+    buf_free(&b);
+    subject_free(&s);
+    return rc;
+}
+
+/* What one erase command removed, for the report. */
+struct erase_totals {
+    struct ctl_strv erased, already;
+    long long notifications, dead;
+};
+
+/* A history event with its note replaced by "[erased]", or NULL when it
+ * has no note. Other members are written back as they were parsed. */
+static char *erased_event(const char *text)
+{
+    json_object *e = json_tokener_parse(text), *note;
+    struct buf b = BUF_INIT;
+
+    if (e == NULL || !json_object_is_type(e, json_type_object) ||
+        !json_object_object_get_ex(e, "note", &note) || json_object_is_type(note, json_type_null) ||
+        (json_object_is_type(note, json_type_string) &&
+         strcmp(json_object_get_string(note), "[erased]") == 0)) {
+        json_object_put(e);
+        return NULL;
+    }
+    buf_addc(&b, '{');
+    json_object_object_foreach(e, key, val)
+    {
+        buf_adds(&b, b.len > 1 ? "," : "");
+        buf_add_json_str(&b, key, strlen(key));
+        buf_addc(&b, ':');
+        if (strcmp(key, "note") == 0)
+            buf_adds(&b, "\"[erased]\"");
+        else
+            buf_adds(&b, json_object_to_json_string_ext(
+                             val, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    }
+    buf_addc(&b, '}');
+    json_object_put(e);
+    return buf_steal(&b);
+}
+
+/* The history's fingerprint (as the erase Function computes it) and the
+ * (index, rewritten event) pairs appended to args. */
+static void history_plan(const redisReply *hist, char fp[HASH_HEX_LEN + 1],
+                         struct rconn_args *args)
+{
+    struct buf all = BUF_INIT;
+    for (size_t i = 0; i < hist->elements; i++) {
+        buf_printf(&all, "%zu:", hist->element[i]->len);
+        buf_add(&all, hist->element[i]->str, hist->element[i]->len);
+    }
+    hash_sha1_hex(all.data ? all.data : "", all.len, fp);
+    buf_free(&all);
+    for (size_t i = 0; i < hist->elements; i++) {
+        char *ev = erased_event(hist->element[i]->str);
+        if (ev != NULL) {
+            rconn_args_addf(args, "%zu", i);
+            rconn_args_take(args, ev);
+        }
+    }
+}
+
+/* The history event of the erasure (no note: there is nothing to keep). */
+static char *erase_event(const char *at, const char *from, const char *actor)
+{
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "{\"at\":\"%s\",\"from\":\"%s\",\"to\":\"erased\",\"actor\":", at, from);
+    buf_add_json_str(&b, actor, strlen(actor));
+    buf_addc(&b, '}');
+    return buf_steal(&b);
+}
+
+struct erase_call {
+    const struct subject *s;
+    const struct ctl_strv *lists; /* notification lists */
+    struct app a;
+    long long version;
+    char *actor;
+};
+
+static redisReply *call_erase(struct ctl *ctl, struct erase_call *c, const char *from, char **cause)
+{
+    const char *p = ctl_prefix(ctl), *role = app_get(&c->a, "role", NULL);
+    const char *email = app_get(&c->a, "email", NULL);
+    char sha1[HASH_HEX_LEN + 1], fp[HASH_HEX_LEN + 1], at[TIMEFMT_LEN + 1];
+    struct rconn_args args = {0}, hist = {0};
+
+    snprintf(sha1, sizeof sha1, "%s", c->s->has_sha1 ? c->s->sha1 : "-");
+    if (email != NULL)
+        hash_email_hex(email, strlen(email), sha1);
+    timefmt_format(timefmt_now_ms(), at);
+    rconn_args_take(&args, keys_app(p, c->a.id));
+    rconn_args_take(&args, keys_history(p, c->a.id));
+    rconn_args_take(&args, keys_state(p, role ? role : "-", from));
+    rconn_args_take(&args, keys_state(p, role ? role : "-", "erased"));
+    rconn_args_take(&args, keys_dead(p));
+    rconn_args_take(&args, keys_by_email(p, sha1));
+    for (size_t i = 0; i < c->lists->n; i++)
+        rconn_args_add(&args, c->lists->v[i]);
+    for (size_t i = 0; i < c->s->dead_keys.n; i++)
+        rconn_args_add(&args, c->s->dead_keys.v[i]);
+    int nkeys = args.n;
+    history_plan(c->a.hist, fp, &hist);
+    rconn_args_add(&args, c->a.id);
+    rconn_args_add(&args, from);
+    rconn_args_addf(&args, "%lld", c->version);
+    rconn_args_take(&args, state_table_lua());
+    rconn_args_add(&args, at);
+    rconn_args_add(&args, c->actor);
+    rconn_args_take(&args, erase_event(at, from, c->actor));
+    rconn_args_add(&args, fp);
+    rconn_args_addf(&args, "%zu", c->lists->n);
+    rconn_args_addf(&args, "%zu", c->s->dead_keys.n);
+    rconn_args_add(&args, c->s->has_sha1 ? c->s->sha1 : "");
+    for (int i = 0; i < hist.n; i++)
+        rconn_args_addn(&args, hist.v[i], hist.len[i]);
+    redisReply *r = rconn_fcall(ctl->redis, "erase", nkeys, &args, cause);
+    rconn_args_free(&args);
+    rconn_args_free(&hist);
+    return r;
+}

@@ -1,0 +1,203 @@
+/* Building the settlement of one taken item (see settle.h). The JSON that
+ * Redis stores (history event, notification envelope) is made here as
+ * text, with the analysis spliced in as an object: Lua never re-encodes. */
+#include "settle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "keys.h"
+#include "role.h"
+#include "score.h"
+#include "submission.h"
+#include "timefmt.h"
+#include "xmalloc.h"
+
+static void settle_arg(struct settle_item *it, char *s)
+{
+    it->args[it->nargs] = s;
+    it->lens[it->nargs] = strlen(s);
+    it->nargs++;
+}
+
+/* args[1] is the raw item itself (not owned by args). */
+static void settle_arg_raw(struct settle_item *it)
+{
+    it->args[it->nargs] = it->raw;
+    it->lens[it->nargs] = it->len;
+    it->nargs++;
+}
+
+static void settle_dead(struct settle_item *it, enum sub_code code, const char *detail,
+                        const struct submission *s)
+{
+    bool keep = code != SUB_NO_CONSENT;
+    it->accept = false;
+    it->outcome = sub_code_name(code);
+    settle_arg(it, xstrdup("D"));
+    settle_arg_raw(it);
+    settle_arg(it, xstrdup(it->digest));
+    settle_arg(it, xstrdup(it->outcome));
+    settle_arg(it, xstrdup(detail));
+    settle_arg(it, xstrdup(keep && s->has_email_sha1 ? s->email_sha1 : ""));
+    settle_arg(it, xstrdup(keep ? "1" : "0"));
+}
+
+static char *settle_history_event(const char *at, const char *state, const char *instance)
+{
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "{\"at\":\"%s\",\"from\":null,\"to\":\"%s\",\"actor\":", at, state);
+    char *actor = xasprintf("vetd:%s", instance);
+    buf_add_json_str(&b, actor, strlen(actor));
+    free(actor);
+    buf_addc(&b, '}');
+    return buf_steal(&b);
+}
+
+/* The candidate.qualified job of SPEC §6, event_id <id>:1. */
+static char *settle_envelope(const struct submission *s, const char *at, int score,
+                             const char *analysis)
+{
+    struct buf b = BUF_INIT;
+    size_t idlen = strlen(s->id);
+    buf_adds(&b, "{\"event\":\"candidate.qualified\",\"audience\":\"reviewers\",\"event_id\":");
+    char *event_id = xasprintf("%s:1", s->id);
+    buf_add_json_str(&b, event_id, strlen(event_id));
+    free(event_id);
+    buf_adds(&b, ",\"id\":");
+    buf_add_json_str(&b, s->id, idlen);
+    buf_printf(&b, ",\"at\":\"%s\",\"application\":{\"id\":", at);
+    buf_add_json_str(&b, s->id, idlen);
+    buf_adds(&b, ",\"role\":");
+    buf_add_json_str(&b, s->role, strlen(s->role));
+    buf_adds(&b, ",\"name\":");
+    buf_add_json_str(&b, s->name, strlen(s->name));
+    buf_adds(&b, ",\"email\":");
+    buf_add_json_str(&b, s->email, strlen(s->email));
+    buf_printf(&b, ",\"score\":%d,\"analysis\":", score);
+    buf_adds(&b, analysis);
+    buf_adds(&b, "}}");
+    return buf_steal(&b);
+}
+
+static void settle_accept(struct settle_item *it, const struct submission *s,
+                          const struct settle_ctx *ctx, const char *received_at)
+{
+    const struct role *r = roleset_find(ctx->roles, s->role);
+    struct score_result res;
+    score_submission(r, s, ctx->scored_by, &res);
+    char now[TIMEFMT_LEN + 1];
+    timefmt_format(timefmt_now_ms(), now);
+    const char *state = res.qualified ? "qualified" : "not_qualified";
+
+    it->accept = true;
+    it->outcome = state;
+    it->id = xstrdup(s->id);
+    it->role = xstrdup(s->role);
+    it->score = res.score;
+    settle_arg(it, xstrdup("A"));
+    settle_arg_raw(it);
+    settle_arg(it, xstrdup(it->digest));
+    settle_arg(it, xstrdup(s->id));
+    settle_arg(it, xstrdup(s->role));
+    settle_arg(it, xstrdup(state));
+    settle_arg(it, xasprintf("%d", res.score));
+    settle_arg(it, xstrdup(res.qualified ? "1" : "0"));
+    settle_arg(it, xstrdup(s->name));
+    settle_arg(it, xstrdup(s->email));
+    settle_arg(it, xstrdup(s->submitted_at ? s->submitted_at : received_at));
+    settle_arg(it, xstrdup(received_at));
+    settle_arg(it, xstrdup(now));
+    settle_arg(it, res.analysis);
+    res.analysis = NULL; /* moved into args */
+    settle_arg(it, settle_history_event(now, state, ctx->instance));
+    settle_arg(it, xstrdup(s->email_sha1));
+    settle_arg(it, res.qualified ? settle_envelope(s, now, res.score, it->args[13]) : xstrdup(""));
+    score_result_free(&res);
+
+    it->keys[it->nkeys++] = keys_app(ctx->prefix, s->id);
+    it->keys[it->nkeys++] = keys_history(ctx->prefix, s->id);
+    it->keys[it->nkeys++] = keys_state(ctx->prefix, s->role, state);
+    it->keys[it->nkeys++] = keys_by_email(ctx->prefix, s->email_sha1);
+}
+
+void settle_prepare(struct settle_item *it, const char *raw, size_t len, const char *digest,
+                    const struct settle_ctx *ctx, const char *received_at)
+{
+    memset(it, 0, sizeof *it);
+    it->raw = xmalloc(len + 1);
+    memcpy(it->raw, raw, len);
+    it->raw[len] = '\0';
+    it->len = len;
+    it->score = -1;
+    snprintf(it->digest, sizeof it->digest, "%s", digest);
+
+    struct submission s;
+    char detail[256] = "";
+    enum sub_code code = submission_parse(&s, raw, len, ctx->max_payload_bytes, ctx->roles,
+                                          detail, sizeof detail);
+    if (code != SUB_OK) {
+        settle_dead(it, code, detail, &s);
+        return;
+    }
+    settle_accept(it, &s, ctx, received_at);
+    submission_free(&s);
+}
+
+void settle_item_free(struct settle_item *it)
+{
+    for (int i = 0; i < it->nargs; i++) {
+        if (i != 1)
+            free(it->args[i]);
+    }
+    for (int i = 0; i < it->nkeys; i++)
+        free(it->keys[i]);
+    free(it->raw);
+    free(it->id);
+    free(it->role);
+    memset(it, 0, sizeof *it);
+}
+
+void settle_call_build(struct settle_call *call, const char *fn, char *const fixed_keys[5],
+                       const char *now, const char *instance, struct settle_item *items, int n)
+{
+    int nkeys = 5, nargs = 2;
+    for (int i = 0; i < n; i++) {
+        nkeys += items[i].nkeys;
+        nargs += items[i].nargs;
+    }
+    char numkeys[16];
+    snprintf(numkeys, sizeof numkeys, "%d", nkeys);
+    call->argc = 3 + nkeys + nargs;
+    call->argv = xcalloc((size_t)call->argc, sizeof *call->argv);
+    call->lens = xcalloc((size_t)call->argc, sizeof *call->lens);
+    int a = 0;
+#define PUT(s, l) (call->argv[a] = (s), call->lens[a] = (l), a++)
+    PUT("FCALL", 5);
+    PUT(fn, strlen(fn));
+    /* numkeys must outlive this function: keep it in argv's own block. */
+    char *nk = xstrdup(numkeys);
+    PUT(nk, strlen(nk));
+    for (int k = 0; k < 5; k++)
+        PUT(fixed_keys[k], strlen(fixed_keys[k]));
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < items[i].nkeys; k++)
+            PUT(items[i].keys[k], strlen(items[i].keys[k]));
+    PUT(now, strlen(now));
+    PUT(instance, strlen(instance));
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < items[i].nargs; k++)
+            PUT(items[i].args[k], items[i].lens[k]);
+#undef PUT
+}
+
+void settle_call_free(struct settle_call *call)
+{
+    if (call->argv)
+        free((char *)call->argv[2]);
+    free(call->argv);
+    free(call->lens);
+    memset(call, 0, sizeof *call);
+}
