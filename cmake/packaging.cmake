@@ -58,14 +58,19 @@ file(GLOB VETD_ROLE_FILES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/conf/roles/*.jso
 install(FILES ${VETD_ROLE_FILES} DESTINATION ${VETD_CONFDIR}/roles)
 
 # Data, documentation, man pages and completion (the optional ones may not
-# be written yet in a given checkout).
+# be written yet in a given checkout: re-run cmake once they are).
 install(FILES conf/submission.schema.json OPTIONAL DESTINATION ${CMAKE_INSTALL_DATADIR}/vetd)
 install(DIRECTORY conf/samples DESTINATION ${CMAKE_INSTALL_DATADIR}/vetd)
-install(FILES man/vetctl.1 OPTIONAL DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
-install(FILES man/vetd.conf.5 OPTIONAL DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
-install(FILES man/vetd.8 OPTIONAL DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
-install(FILES contrib/bash-completion/vetctl OPTIONAL
-        DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+foreach(page vetctl.1 vetd.conf.5 vetd.8)
+  string(REGEX REPLACE ".*\\." "" section ${page})
+  if(EXISTS ${CMAKE_SOURCE_DIR}/man/${page})
+    install(FILES man/${page} DESTINATION ${CMAKE_INSTALL_MANDIR}/man${section})
+  endif()
+endforeach()
+if(EXISTS ${CMAKE_SOURCE_DIR}/contrib/bash-completion/vetctl)
+  install(FILES contrib/bash-completion/vetctl
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+endif()
 install(FILES README.md doc/operations.md OPTIONAL DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # ---- Debian package -------------------------------------------------------

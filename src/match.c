@@ -9,6 +9,8 @@
 #include "xmalloc.h"
 
 /* Offsets of the last MATCH_RING normalized bytes; must exceed MATCH_TERM_MAX. */
+/* States are numbered in 16 bits. */
+#define MATCH_STATES_MAX 65535
 #define MATCH_RING 256
 
 struct match_term {
@@ -30,9 +32,14 @@ struct match_set {
     bool compiled;
     uint16_t cls[256]; /* byte (already folded) -> class */
     size_t nclasses;
-    int32_t *delta; /* nstates x nclasses */
-    int32_t *out;   /* state -> first term ending there, or -1 */
-    int32_t *dict;  /* state -> nearest fail-chain state with output, or -1 */
+    int32_t *delta;       /* while compiling: nstates x nclasses, -1 = no edge */
+    uint16_t *dfa;        /* compiled: the same table in 16 bits (half the cache) */
+    uint8_t *emit;        /* state -> it ends some term, its own or on its fail chain */
+    size_t total;         /* normalized bytes of all terms: bounds the states */
+    uint16_t rawcls[256]; /* raw byte -> class, ASCII case folded */
+    bool special[256];    /* the byte may start white space */
+    int32_t *out;         /* state -> first term ending there, or -1 */
+    int32_t *dict;        /* state -> nearest fail-chain state with output, or -1 */
     size_t nstates;
 };
 
@@ -143,6 +150,8 @@ void match_set_free(struct match_set *ms)
         free(ms->terms[i].norm);
     free(ms->terms);
     free(ms->delta);
+    free(ms->dfa);
+    free(ms->emit);
     free(ms->out);
     free(ms->dict);
     free(ms);
@@ -203,6 +212,13 @@ int match_set_add(struct match_set *ms, const char *term, char **cause)
 
     if (!normalize_term(&t, term, cause))
         return -1;
+    if (ms->total + t.len >= MATCH_STATES_MAX) {
+        free(t.norm);
+        *cause =
+            xasprintf("too many terms: at most %d bytes of terms in all", MATCH_STATES_MAX - 1);
+        return -1;
+    }
+    ms->total += t.len;
     if (ms->nterms == ms->cap) {
         ms->cap = ms->cap ? ms->cap * 2 : 16;
         ms->terms = xreallocarray(ms->terms, ms->cap, sizeof *ms->terms);
@@ -292,11 +308,32 @@ static void build_links(struct match_set *ms)
     free(fail);
 }
 
+/* Narrow the table to 16 bits and note which states emit, so the scan loop
+ * does one small look-up per byte and touches half the cache. */
+static void finish_dfa(struct match_set *ms)
+{
+    size_t n = ms->nstates * ms->nclasses;
+
+    ms->dfa = xreallocarray(NULL, n, sizeof *ms->dfa);
+    for (size_t k = 0; k < n; k++)
+        ms->dfa[k] = (uint16_t)ms->delta[k];
+    free(ms->delta);
+    ms->delta = NULL;
+    ms->emit = xmalloc(ms->nstates);
+    for (size_t t = 0; t < ms->nstates; t++)
+        ms->emit[t] = ms->out[t] >= 0 || ms->dict[t] >= 0;
+    for (size_t c = 0; c < 256; c++) {
+        ms->rawcls[c] = ms->cls[fold((unsigned char)c)];
+        ms->special[c] = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0xc2;
+    }
+}
+
 void match_set_compile(struct match_set *ms)
 {
     assign_classes(ms);
     build_trie(ms);
     build_links(ms);
+    finish_dfa(ms);
     ms->compiled = true;
 }
 
@@ -327,31 +364,34 @@ void match_set_scan(const struct match_set *ms, const char *text, size_t len, ma
                     void *arg)
 {
     size_t ring[MATCH_RING];
-    size_t i = 0, npos = 0, nc = ms->nclasses;
-    int32_t s = 0;
+    size_t i = 0, npos = 0, w, nc = ms->nclasses;
+    uint32_t st = 0;
 
     if (!ms->compiled || ms->nterms == 0)
         return;
     while (i < len) {
-        size_t at = i, w = space_len(text, len, i);
-        unsigned char c;
-        if (w != 0) {
+        size_t at = i;
+        unsigned char c = (unsigned char)text[i];
+        if (ms->special[c] && (w = space_len(text, len, i)) != 0) {
             while (i < len && (w = space_len(text, len, i)) != 0)
                 i += w;
             c = ' ';
         } else
-            c = fold((unsigned char)text[i++]);
+            i++;
         ring[npos++ % MATCH_RING] = at;
-        s = ms->delta[(size_t)s * nc + ms->cls[c]];
-        if (ms->out[s] >= 0 || ms->dict[s] >= 0)
-            report(ms, s, npos, ring, text, len, fn, arg);
+        st = ms->dfa[st * nc + ms->rawcls[c]];
+        if (ms->emit[st])
+            report(ms, (int32_t)st, npos, ring, text, len, fn, arg);
     }
 }
 
 /* Excerpts count "units": one code point, or one run of white space (which
  * prints as a single space). These step over one unit. */
-static size_t unit_next(const char *s, size_t len, size_t i)
+static inline size_t unit_next(const char *s, size_t len, size_t i)
 {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x80 && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+        return i + 1; /* the common case, plain ASCII */
     size_t w = space_len(s, len, i);
     if (w == 0) {
         match_utf8_next(s, len, &i);
@@ -364,6 +404,9 @@ static size_t unit_next(const char *s, size_t len, size_t i)
 
 static size_t unit_prev(const char *s, size_t len, size_t i)
 {
+    unsigned char c = (unsigned char)s[i - 1];
+    if (c < 0x80 && c != ' ' && c != '\t' && c != '\n' && c != '\r')
+        return i - 1;
     size_t j = i - 1;
     while (j > 0 && i - j < 4 && ((unsigned char)s[j] & 0xc0) == 0x80)
         j--;
@@ -380,25 +423,26 @@ static size_t unit_prev(const char *s, size_t len, size_t i)
     return j;
 }
 
-/* Copy text[from, to) folding white-space runs to one space. */
+/* Copy text[from, to) folding white-space runs to one space; the runs of
+ * other bytes go in one copy each. */
 static void add_folded(struct buf *out, const char *s, size_t len, size_t from, size_t to)
 {
     while (from < to) {
-        size_t next = unit_next(s, len, from);
-        if (next > to)
-            next = to;
-        if (space_len(s, len, from) != 0)
-            buf_addc(out, ' ');
-        else
-            buf_add(out, s + from, next - from);
-        from = next;
+        size_t run = from;
+        while (run < to && space_len(s, len, run) == 0)
+            run++;
+        buf_add(out, s + from, run - from);
+        if (run == to)
+            break;
+        buf_addc(out, ' ');
+        from = unit_next(s, len, run);
     }
 }
 
-void match_excerpt(struct buf *out, const char *text, size_t len, size_t start, size_t end)
+void match_excerpt_span(const char *text, size_t len, size_t start, size_t end, size_t *from,
+                        size_t *to)
 {
     size_t m = 0, i = start, l = 0, r = 0, lb, rb;
-    struct buf tmp = BUF_INIT;
 
     while (i < end && m < MATCH_EXCERPT_MAX) {
         i = unit_next(text, len, i);
@@ -413,12 +457,31 @@ void match_excerpt(struct buf *out, const char *text, size_t len, size_t start, 
     rb = rb < MATCH_EXCERPT_CONTEXT ? rb : MATCH_EXCERPT_CONTEXT;
     for (; r < rb && end < len; r++)
         end = unit_next(text, len, end);
-    add_folded(&tmp, text, len, start, end);
-    size_t a = 0, b = tmp.len;
-    while (a < b && tmp.data[a] == ' ')
-        a++;
-    while (b > a && tmp.data[b - 1] == ' ')
-        b--;
-    buf_add(out, tmp.data ? tmp.data + a : "", b - a);
-    buf_free(&tmp);
+    *from = start;
+    *to = end;
+}
+
+void match_excerpt_add(struct buf *out, const char *text, size_t len, size_t from, size_t to)
+{
+    const unsigned char *u = (const unsigned char *)text;
+
+    while (from < to && space_len(text, len, from) != 0)
+        from = unit_next(text, len, from);
+    for (;;) { /* trim trailing white space, U+00A0 (two bytes) included */
+        if (to > from && u[to - 1] < 0x80 && space_len(text, len, to - 1) != 0)
+            to--;
+        else if (to >= from + 2 && u[to - 1] == 0xa0 && u[to - 2] == 0xc2)
+            to -= 2;
+        else
+            break;
+    }
+    add_folded(out, text, len, from, to);
+}
+
+void match_excerpt(struct buf *out, const char *text, size_t len, size_t start, size_t end)
+{
+    size_t from, to;
+
+    match_excerpt_span(text, len, start, end, &from, &to);
+    match_excerpt_add(out, text, len, from, to);
 }

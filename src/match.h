@@ -60,5 +60,12 @@ bool match_is_space(uint32_t cp);
  * side, at most MATCH_EXCERPT_MAX in all, cut on code point boundaries,
  * white-space runs folded to one space and trimmed at both ends. */
 void match_excerpt(struct buf *out, const char *text, size_t len, size_t start, size_t end);
+/* The bytes [*from, *to) of text that match_excerpt quotes for [start, end)
+ * (before white space is folded and trimmed). */
+void match_excerpt_span(const char *text, size_t len, size_t start, size_t end, size_t *from,
+                        size_t *to);
+/* Append text[from, to) (a span from match_excerpt_span) as match_excerpt
+ * does: white-space runs folded to one space, trimmed at both ends. */
+void match_excerpt_add(struct buf *out, const char *text, size_t len, size_t from, size_t to);
 
 #endif

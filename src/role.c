@@ -88,8 +88,7 @@ static json_object *parse_json(struct loader *ld, const char *data, size_t len)
     root = json_tokener_parse_ex(tok, data, (int)len);
     if (root == NULL) {
         enum json_tokener_error jerr = json_tokener_get_error(tok);
-        syntax_error(ld, data, len, json_tokener_get_parse_end(tok),
-                     json_tokener_error_desc(jerr));
+        syntax_error(ld, data, len, json_tokener_get_parse_end(tok), json_tokener_error_desc(jerr));
     }
 out:
     if (tok != NULL)
@@ -536,6 +535,46 @@ static bool load_steps(struct loader *ld, struct role *r, json_object *root)
     return true;
 }
 
+static void add_member(struct buf *b, const char *sep, const char *key, const char *val)
+{
+    buf_printf(b, "%s\"%s\":", sep, key);
+    buf_add_json_str(b, val, strlen(val));
+}
+
+static char *render_step(const char *group, const char *advice)
+{
+    struct buf b = BUF_INIT;
+    add_member(&b, "{", "group", group);
+    add_member(&b, ",", "advice", advice);
+    buf_addc(&b, '}');
+    return buf_steal(&b);
+}
+
+/* The constant parts of every analysis of this role (see role_internal.h). */
+static void render_json(struct role *r)
+{
+    struct buf b = BUF_INIT;
+
+    add_member(&b, "{", "role", r->id);
+    add_member(&b, ",", "role_title", r->title);
+    add_member(&b, ",", "role_version", r->version);
+    add_member(&b, ",", "role_sha1", r->sha1);
+    r->json_head = buf_steal(&b);
+    for (size_t i = 0; i < r->ncriteria; i++) {
+        struct role_criterion *c = &r->criteria[i];
+        add_member(&b, "{", "id", c->id);
+        add_member(&b, ",", "label", c->label);
+        add_member(&b, ",", "group", c->group);
+        buf_printf(&b, ",\"weight\":%d", c->weight);
+        c->json_head = buf_steal(&b);
+        add_member(&b, ",", "advice", c->advice);
+        c->json_advice = buf_steal(&b);
+        c->json_step = render_step(c->group, c->advice);
+    }
+    for (size_t i = 0; i < r->nsteps; i++)
+        r->steps[i].json = render_step(r->steps[i].group, r->steps[i].advice);
+}
+
 /* The top-level members, checked in the order of the format. */
 static bool load_role(struct loader *ld, struct role *r, json_object *root, const char *want_id)
 {
@@ -561,6 +600,7 @@ static bool load_role(struct loader *ld, struct role *r, json_object *root, cons
     if (!load_criteria(ld, r, root) || !load_steps(ld, r, root))
         return false;
     match_set_compile(r->terms);
+    render_json(r);
     return true;
 }
 
@@ -574,6 +614,9 @@ static void role_free(struct role *r)
         free(c->group);
         free(c->label);
         free(c->advice);
+        free(c->json_head);
+        free(c->json_advice);
+        free(c->json_step);
         if (c->has_re)
             regfree(&c->re);
         for (size_t k = 0; k < c->nlinks; k++)
@@ -583,6 +626,7 @@ static void role_free(struct role *r)
     for (size_t i = 0; i < r->nsteps; i++) {
         free(r->steps[i].group);
         free(r->steps[i].advice);
+        free(r->steps[i].json);
     }
     free(r->criteria);
     free(r->steps);
@@ -594,6 +638,7 @@ static void role_free(struct role *r)
     free(r->version);
     free(r->title);
     free(r->description);
+    free(r->json_head);
     free(r->path);
     free(r);
 }

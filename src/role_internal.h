@@ -53,11 +53,18 @@ struct role_criterion {
     double min_years;
     char **links; /* link: the link names */
     size_t nlinks;
+    /* Pre-rendered JSON, so an analysis copies the role's constant text:
+     * head is {"id":..,"label":..,"group":..,"weight":N (no closing brace),
+     * advice is ,"advice":".." and step is the plan item {"group","advice"}. */
+    char *json_head;
+    char *json_advice;
+    char *json_step;
 };
 
 struct role_step {
     char *group;
     char *advice;
+    char *json; /* the plan item {"group":..,"advice":..}, pre-rendered */
 };
 
 /* Which criterion and which count entry a term of the automaton belongs to. */
@@ -77,6 +84,7 @@ struct role {
     char *path; /* the file it came from */
     int threshold;
     char sha1[HASH_HEX_LEN + 1]; /* of the file's bytes */
+    char *json_head; /* "role" to "role_sha1", pre-rendered: {"role":..,.."role_sha1":".." */
     struct role_criterion *criteria;
     size_t ncriteria;
     struct role_step *steps;

@@ -18,6 +18,36 @@
 /* Where a text came from: experience entries have two parts. */
 enum unit_part { PART_NONE, PART_TITLE, PART_DESCRIPTION };
 
+/* Append s as a JSON string literal, byte-identical to buf_add_json_str
+ * but copying runs of plain bytes at once: analyses quote long advice and
+ * evidence texts, and a call per byte made scoring several times slower. */
+static void add_json(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t i = 0;
+
+    buf_addc(b, '"');
+    while (i < n) {
+        size_t run = i;
+        unsigned char c = 0;
+        while (run < n && (c = (unsigned char)s[run]) >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+            run++;
+        buf_add(b, s + i, run - i);
+        if (run == n)
+            break;
+        if (c == '"' || c == '\\')
+            buf_addc(b, '\\'), buf_addc(b, (char)c);
+        else if (c == '\n' || c == '\r' || c == '\t')
+            buf_add(b, c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t", 2);
+        else {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            buf_add(b, e, 6);
+        }
+        i = run + 1;
+    }
+    buf_addc(b, '"');
+}
+
 /* One place a criterion's test matched. */
 struct hit {
     int rank;    /* the field's position in the criterion's field list */
@@ -29,6 +59,7 @@ struct hit {
     enum unit_part part;
     const char *text;
     size_t len;
+    size_t qfrom, qto; /* the quoted span, once the hit is kept */
 };
 
 struct crit_state {
@@ -237,10 +268,18 @@ static int cmp_hits(const void *a, const void *b)
     return x->entry < y->entry ? -1 : (x->entry > y->entry);
 }
 
-/* Sort the hits and keep the first SCORE_EVIDENCE_MAX, in place: a hit that
- * overlaps the one kept before it in the same text widens that one (two
- * synonyms at one place are one piece of evidence), and a count criterion
- * shows each entry once, so its evidence names different things. */
+/* Fix the span the quote of h shows (match_excerpt_span). */
+static void quote_span(struct hit *h)
+{
+    match_excerpt_span(h->text, h->len, h->start, h->end, &h->qfrom, &h->qto);
+}
+
+/* Sort the hits and keep the first SCORE_EVIDENCE_MAX, in place. Quotes
+ * should each show something new: a hit that overlaps the one kept before
+ * it in the same text widens that one (two synonyms at one place are one
+ * piece of evidence), a hit the previous quote already shows in full is
+ * skipped, and a count criterion shows each entry once, so its evidence
+ * names different things. */
 static size_t pick_evidence(const struct role_criterion *c, struct crit_state *st)
 {
     size_t kept = 0;
@@ -249,19 +288,23 @@ static size_t pick_evidence(const struct role_criterion *c, struct crit_state *s
         qsort(st->hits, st->nhits, sizeof *st->hits, cmp_hits);
     for (size_t i = 0; i < st->nhits; i++) {
         struct hit *h = &st->hits[i], *last = kept ? &st->hits[kept - 1] : NULL;
-        if (last != NULL && last->unit == h->unit && last->rank == h->rank &&
-            h->start < last->end) {
-            last->end = h->end > last->end ? h->end : last->end;
+        bool same = last != NULL && last->unit == h->unit && last->rank == h->rank;
+        if (same && h->start < last->end) {
+            if (h->end > last->end) {
+                last->end = h->end;
+                quote_span(last);
+            }
             continue;
         }
-        bool seen = false;
+        bool seen = same && h->end <= last->qto;
         for (size_t k = 0; c->test == ROLE_TEST_COUNT && k < kept; k++)
             seen = seen || st->hits[k].entry == h->entry;
         if (seen)
             continue;
         if (kept == SCORE_EVIDENCE_MAX)
             break;
-        st->hits[kept++] = *h;
+        st->hits[kept] = *h;
+        quote_span(&st->hits[kept++]);
     }
     return kept;
 }
@@ -282,7 +325,7 @@ static void add_field_name(struct buf *b, const struct role_criterion *c, const 
                    h->part == PART_TITLE ? "title" : "description");
     else
         buf_adds(&name, field_names[h->field]);
-    buf_add_json_str(b, name.data, name.len);
+    add_json(b, name.data, name.len);
     buf_free(&name);
 }
 
@@ -295,9 +338,9 @@ static void add_evidence(struct buf *b, const struct role_criterion *c, struct c
     buf_adds(b, ",\"evidence\":[");
     if (c->test == ROLE_TEST_MIN_YEARS && years->len > 0) {
         buf_adds(b, "{\"field\":");
-        buf_add_json_str(b, years_field, strlen(years_field));
+        add_json(b, years_field, strlen(years_field));
         buf_adds(b, ",\"text\":");
-        buf_add_json_str(b, years->data, years->len);
+        add_json(b, years->data, years->len);
         buf_addc(b, '}');
     }
     for (size_t i = 0; i < n; i++) {
@@ -305,9 +348,9 @@ static void add_evidence(struct buf *b, const struct role_criterion *c, struct c
         buf_adds(b, i > 0 ? ",{\"field\":" : "{\"field\":");
         add_field_name(b, c, h);
         buf_reset(&text);
-        match_excerpt(&text, h->text, h->len, h->start, h->end);
+        match_excerpt_add(&text, h->text, h->len, h->qfrom, h->qto);
         buf_adds(b, ",\"text\":");
-        buf_add_json_str(b, text.data ? text.data : "", text.len);
+        add_json(b, text.data ? text.data : "", text.len);
         buf_addc(b, '}');
     }
     buf_addc(b, ']');
@@ -316,19 +359,10 @@ static void add_evidence(struct buf *b, const struct role_criterion *c, struct c
 
 static void add_str_member(struct buf *b, const char *key, const char *val)
 {
-    buf_printf(b, "\"%s\":", key);
-    buf_add_json_str(b, val, strlen(val));
-}
-
-static void add_criterion_head(struct buf *b, const struct role_criterion *c)
-{
-    buf_addc(b, '{');
-    add_str_member(b, "id", c->id);
-    buf_addc(b, ',');
-    add_str_member(b, "label", c->label);
-    buf_addc(b, ',');
-    add_str_member(b, "group", c->group);
-    buf_printf(b, ",\"weight\":%d", c->weight);
+    buf_addc(b, '"');
+    buf_adds(b, key);
+    buf_add(b, "\":", 2);
+    add_json(b, val, strlen(val));
 }
 
 static void add_met_missing(struct buf *b, const struct role *r, struct crit_state *cs,
@@ -341,7 +375,7 @@ static void add_met_missing(struct buf *b, const struct role *r, struct crit_sta
         if (!cs[i].met)
             continue;
         buf_adds(b, first ? "" : ",");
-        add_criterion_head(b, &r->criteria[i]);
+        buf_adds(b, r->criteria[i].json_head);
         add_evidence(b, &r->criteria[i], &cs[i], v->years_field, &v->years);
         buf_addc(b, '}');
         first = false;
@@ -352,22 +386,19 @@ static void add_met_missing(struct buf *b, const struct role *r, struct crit_sta
         if (cs[i].met)
             continue;
         buf_adds(b, first ? "" : ",");
-        add_criterion_head(b, &r->criteria[i]);
-        buf_addc(b, ',');
-        add_str_member(b, "advice", r->criteria[i].advice);
+        buf_adds(b, r->criteria[i].json_head);
+        buf_adds(b, r->criteria[i].json_advice);
         buf_addc(b, '}');
         first = false;
     }
     buf_addc(b, ']');
 }
 
-static void add_step(struct buf *b, bool first, const char *group, const char *advice)
+static void add_step(struct buf *b, bool first, const char *json)
 {
-    buf_adds(b, first ? "{" : ",{");
-    add_str_member(b, "group", group);
-    buf_addc(b, ',');
-    add_str_member(b, "advice", advice);
-    buf_addc(b, '}');
+    if (!first)
+        buf_addc(b, ',');
+    buf_adds(b, json);
 }
 
 /* The plan: missing criteria heaviest first, ties in role-file order (a
@@ -389,21 +420,21 @@ static void add_plan(struct buf *b, const struct role *r, const struct crit_stat
             break;
         for (size_t i = 0; i < r->ncriteria; i++) {
             if (!cs[i].met && r->criteria[i].weight == w) {
-                add_step(b, first, r->criteria[i].group, r->criteria[i].advice);
+                add_step(b, first, r->criteria[i].json_step);
                 first = false;
             }
         }
         bound = w;
     }
     for (size_t i = 0; i < r->nsteps; i++) {
-        add_step(b, first, r->steps[i].group, r->steps[i].advice);
+        add_step(b, first, r->steps[i].json);
         first = false;
     }
     buf_addc(b, ']');
 }
 
 /* Run every test and settle the verdict: score rounded half up in integer
- * arithmetic, floor((100 * met) / total). */
+ * arithmetic, floor((200 * met + total) / (2 * total)). */
 static void evaluate(const struct role *r, const struct submission *s, struct crit_state *cs,
                      struct verdict *v)
 {
@@ -424,7 +455,7 @@ static void evaluate(const struct role *r, const struct submission *s, struct cr
         met += cs[i].met ? c->weight : 0;
         required_ok = required_ok && (cs[i].met || !c->required);
     }
-    v->score = (int)((100 * met) / total);
+    v->score = (int)((200 * met + total) / (2 * total));
     v->qualified = v->score >= r->threshold && required_ok;
 }
 
@@ -439,14 +470,7 @@ void score_submission(const struct role *r, const struct submission *s, const ch
     for (size_t i = 0; i < r->ncriteria; i++)
         cs[i].entries = xcalloc(r->criteria[i].nentries + 1, sizeof *cs[i].entries);
     evaluate(r, s, cs, &v);
-    buf_addc(&b, '{');
-    add_str_member(&b, "role", r->id);
-    buf_addc(&b, ',');
-    add_str_member(&b, "role_title", r->title);
-    buf_addc(&b, ',');
-    add_str_member(&b, "role_version", r->version);
-    buf_addc(&b, ',');
-    add_str_member(&b, "role_sha1", r->sha1);
+    buf_adds(&b, r->json_head);
     buf_printf(&b, ",\"score\":%d,\"threshold\":%d,\"qualified\":%s", v.score, r->threshold,
                v.qualified ? "true" : "false");
     add_met_missing(&b, r, cs, &v);

@@ -74,22 +74,46 @@ static bool is_control(unsigned char b, enum text_kind kind)
     return kind == TEXT_LINE || (b != '\t' && b != '\n' && b != '\r');
 }
 
-/* Code points of a string that jsoncheck has already proven to be UTF-8:
- * every byte except a continuation byte starts one. */
+/* Code points of a string that jsoncheck has already proven to be UTF-8
+ * (every byte except a continuation byte 10xxxxxx starts one), and whether
+ * it holds a control character its kind forbids. Eight bytes per step
+ * with the SWAR "has byte less than" / "has zero byte" tests: cv_text may
+ * be 100000 characters, and this runs on every text of every submission.
+ * The exact per-kind test runs only when some control byte is there. */
+static size_t text_scan(const char *s, size_t n, enum text_kind kind, bool *control)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t low = 0, x, del;
+    size_t cont = 0, i = 0;
+
+    for (; n - i >= 8; i += 8) {
+        memcpy(&x, s + i, sizeof x);
+        cont += (size_t)__builtin_popcountll(x & ~(x << 1) & high);
+        del = x ^ (ones * 0x7f);
+        low |= ((x - ones * 0x20) & ~x & high) | ((del - ones) & ~del & high);
+    }
+    for (; i < n; i++) {
+        unsigned char b = (unsigned char)s[i];
+        cont += (b & 0xC0) == 0x80;
+        low |= (b < 0x20) | (b == 0x7f);
+    }
+    *control = false;
+    for (i = 0; low != 0 && i < n && !*control; i++)
+        *control = is_control((unsigned char)s[i], kind);
+    return n - cont;
+}
+
 static size_t utf8_len(const char *s, size_t n)
 {
-    size_t cps = 0;
-    for (size_t i = 0; i < n; i++)
-        cps += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return cps;
+    bool control;
+    return text_scan(s, n, TEXT_BLOCK, &control);
 }
 
 static bool has_control(const char *s, size_t n, enum text_kind kind)
 {
-    for (size_t i = 0; i < n; i++)
-        if (is_control((unsigned char)s[i], kind))
-            return true;
-    return false;
+    bool control;
+    text_scan(s, n, kind, &control);
+    return control;
 }
 
 static bool has_ws(const char *s, size_t n)
@@ -100,29 +124,57 @@ static bool has_ws(const char *s, size_t n)
     return false;
 }
 
+/* Names a field in a detail: "skills", "skills[3]", "experience[2].title",
+ * "links.github". Formatted only on failure, so that validating a good
+ * submission costs no printf per array element. */
+struct fpath {
+    const char *field;
+    size_t index; /* NO_INDEX when the field is not an array element */
+    const char *member;
+};
+#define NO_INDEX SIZE_MAX
+#define FIELD(name) (&(const struct fpath){(name), NO_INDEX, NULL})
+
+static void fpath_format(const struct fpath *fp, char *out, size_t n)
+{
+    int len = snprintf(out, n, "%s", fp->field);
+    if (fp->index != NO_INDEX && len >= 0 && (size_t)len < n)
+        len += snprintf(out + len, n - (size_t)len, "[%zu]", fp->index);
+    if (fp->member != NULL && len >= 0 && (size_t)len < n)
+        snprintf(out + len, n - (size_t)len, ".%s", fp->member);
+}
+
 /* A text field: a string of min..max code points without the control
- * characters its kind forbids. path names the field in the detail. */
-static enum sub_code check_text(struct vctx *v, const char *path, json_object *o, size_t min,
+ * characters its kind forbids. fp names the field in the detail. */
+static enum sub_code check_text(struct vctx *v, const struct fpath *fp, json_object *o, size_t min,
                                 size_t max, enum text_kind kind)
 {
-    if (!json_object_is_type(o, json_type_string))
+    char path[96];
+    const char *s = NULL;
+    size_t n = 0, cps = 0;
+    bool control = false;
+
+    if (json_object_is_type(o, json_type_string)) {
+        s = json_object_get_string(o);
+        n = (size_t)json_object_get_string_len(o);
+        cps = text_scan(s, n, kind, &control);
+        if (cps >= min && cps <= max && !control)
+            return SUB_OK;
+    }
+    fpath_format(fp, path, sizeof path);
+    if (s == NULL)
         return vfail(v, SUB_BAD_FIELD, "%s: must be a string", path);
-    const char *s = json_object_get_string(o);
-    size_t n = (size_t)json_object_get_string_len(o), cps = utf8_len(s, n);
     if (cps < min || cps > max) {
         if (min > 0)
             return vfail(v, SUB_BAD_FIELD, "%s: must be %zu-%zu characters", path, min, max);
         return vfail(v, SUB_BAD_FIELD, "%s: must be at most %zu characters", path, max);
     }
-    if (has_control(s, n, kind)) {
-        if (kind == TEXT_LINE)
-            return vfail(v, SUB_BAD_FIELD, "%s: must not contain control characters", path);
-        return vfail(v, SUB_BAD_FIELD,
-                     "%s: must not contain control characters other than tab, line feed and "
-                     "carriage return",
-                     path);
-    }
-    return SUB_OK;
+    if (kind == TEXT_LINE)
+        return vfail(v, SUB_BAD_FIELD, "%s: must not contain control characters", path);
+    return vfail(v, SUB_BAD_FIELD,
+                 "%s: must not contain control characters other than tab, line feed and "
+                 "carriage return",
+                 path);
 }
 
 static bool number_in(json_object *o, double lo, double hi, double *out)
@@ -163,7 +215,7 @@ static enum sub_code check_role(struct vctx *v, struct submission *s, json_objec
 
 static enum sub_code check_name(struct vctx *v, struct submission *s, json_object *o)
 {
-    enum sub_code code = check_text(v, "name", o, 1, 200, TEXT_LINE);
+    enum sub_code code = check_text(v, FIELD("name"), o, 1, 200, TEXT_LINE);
     if (code != SUB_OK)
         return code;
     s->name = json_object_get_string(o);
@@ -243,14 +295,14 @@ static enum sub_code check_submitted_at(struct vctx *v, struct submission *s, js
 
 static enum sub_code check_headline(struct vctx *v, struct submission *s, json_object *o)
 {
-    enum sub_code code = check_text(v, "headline", o, 0, 300, TEXT_LINE);
+    enum sub_code code = check_text(v, FIELD("headline"), o, 0, 300, TEXT_LINE);
     s->headline = json_object_get_string(o);
     return code;
 }
 
 static enum sub_code check_summary(struct vctx *v, struct submission *s, json_object *o)
 {
-    enum sub_code code = check_text(v, "summary", o, 0, 5000, TEXT_BLOCK);
+    enum sub_code code = check_text(v, FIELD("summary"), o, 0, 5000, TEXT_BLOCK);
     s->summary = json_object_get_string(o);
     return code;
 }
@@ -267,17 +319,15 @@ static enum sub_code check_years(struct vctx *v, struct submission *s, json_obje
 static enum sub_code check_list(struct vctx *v, const char *field, json_object *o, size_t max_items,
                                 size_t max_len)
 {
-    char path[64];
-
     if (!json_object_is_type(o, json_type_array))
         return vfail(v, SUB_BAD_FIELD, "%s: must be an array", field);
     size_t n = json_object_array_length(o);
     if (n > max_items)
         return vfail(v, SUB_BAD_FIELD, "%s: must have at most %zu entries", field, max_items);
     for (size_t i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s[%zu]", field, i);
+        const struct fpath fp = {field, i, NULL};
         enum sub_code code =
-            check_text(v, path, json_object_array_get_idx(o, i), 1, max_len, TEXT_LINE);
+            check_text(v, &fp, json_object_array_get_idx(o, i), 1, max_len, TEXT_LINE);
         if (code != SUB_OK)
             return code;
     }
@@ -308,7 +358,6 @@ static enum sub_code check_job(struct vctx *v, json_object *job, size_t i)
         {"company", 200, TEXT_LINE},
         {"description", 5000, TEXT_BLOCK},
     };
-    char path[64];
     json_object *f;
     double years;
 
@@ -317,8 +366,8 @@ static enum sub_code check_job(struct vctx *v, json_object *job, size_t i)
     for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
         if (!json_object_object_get_ex(job, texts[k].key, &f) || f == NULL)
             continue;
-        snprintf(path, sizeof path, "experience[%zu].%s", i, texts[k].key);
-        enum sub_code code = check_text(v, path, f, 0, texts[k].max, texts[k].kind);
+        const struct fpath fp = {"experience", i, texts[k].key};
+        enum sub_code code = check_text(v, &fp, f, 0, texts[k].max, texts[k].kind);
         if (code != SUB_OK)
             return code;
     }
@@ -345,7 +394,7 @@ static enum sub_code check_experience(struct vctx *v, struct submission *s, json
 
 static enum sub_code check_cv_text(struct vctx *v, struct submission *s, json_object *o)
 {
-    enum sub_code code = check_text(v, "cv_text", o, 0, 100000, TEXT_BLOCK);
+    enum sub_code code = check_text(v, FIELD("cv_text"), o, 0, 100000, TEXT_BLOCK);
     s->cv_text = json_object_get_string(o);
     return code;
 }
@@ -378,23 +427,20 @@ static bool url_ok(const char *u, size_t n)
 
 static enum sub_code check_link(struct vctx *v, const char *name, json_object *val)
 {
-    char path[64];
-
     if (!matches(name, strlen(name), "abcdefghijklmnopqrstuvwxyz", LOWER_DIGITS "_-", 32))
         return vfail(v, SUB_BAD_FIELD, "links: names must match [a-z][a-z0-9_-]{0,31}");
-    snprintf(path, sizeof path, "links.%s", name);
     if (!json_object_is_type(val, json_type_string))
-        return vfail(v, SUB_BAD_FIELD, "%s: must be a string", path);
+        return vfail(v, SUB_BAD_FIELD, "links.%s: must be a string", name);
     const char *u = json_object_get_string(val);
     size_t n = (size_t)json_object_get_string_len(val);
     if (utf8_len(u, n) > 2048)
-        return vfail(v, SUB_BAD_FIELD, "%s: must be at most 2048 characters", path);
+        return vfail(v, SUB_BAD_FIELD, "links.%s: must be at most 2048 characters", name);
     if (has_ws(u, n))
-        return vfail(v, SUB_BAD_FIELD, "%s: must not contain white space", path);
+        return vfail(v, SUB_BAD_FIELD, "links.%s: must not contain white space", name);
     if (has_control(u, n, TEXT_LINE))
-        return vfail(v, SUB_BAD_FIELD, "%s: must not contain control characters", path);
+        return vfail(v, SUB_BAD_FIELD, "links.%s: must not contain control characters", name);
     if (!url_ok(u, n))
-        return vfail(v, SUB_BAD_FIELD, "%s: must be an http:// or https:// URL", path);
+        return vfail(v, SUB_BAD_FIELD, "links.%s: must be an http:// or https:// URL", name);
     return SUB_OK;
 }
 

@@ -30,8 +30,12 @@ int app_load(struct ctl *ctl, const char *id, struct app *a)
         free(cause);
         return rc;
     }
-    if (a->fields->elements == 0)
-        return ctl_fail(ctl, EX_NOINPUT, "no application with id '%s'", id);
+    if (a->fields->elements == 0) {
+        char *e = ctl_escape(id);
+        ctl_fail(ctl, EX_NOINPUT, " %s: no such application", e);
+        free(e);
+        return EX_NOINPUT;
+    }
     return 0;
 }
 

@@ -90,9 +90,9 @@ bool ctl_parse_num(const char *s, long long *out);
 char *ctl_key_roles(const struct ctl *ctl);
 
 /* Erase one application (the §5 scope) as `mark ID erased` does, with a
- * compare-and-set on expect (-1: the version just read). Prints the result;
- * returns an exit code. */
-int ctl_erase_one(struct ctl *ctl, const char *id, long long expect);
+ * compare-and-set on expect (-1: the version just read) and the actor's
+ * --as name (or NULL). Prints the result; returns an exit code. */
+int ctl_erase_one(struct ctl *ctl, const char *id, long long expect, const char *as);
 
 /* s escaped for a terminal (control and bidi characters); caller frees. */
 char *ctl_escape(const char *s);

@@ -197,8 +197,7 @@ static int dead_show(struct ctl *ctl, long long seq)
     else if (ctl->json) {
         ctl_dead_json(&b, seq, h);
         buf_addc(&b, '\n');
-    }
-    else
+    } else
         show_text(ctl, &b, seq, h);
     if (b.data)
         fputs(b.data, stdout);
@@ -297,8 +296,8 @@ int ctl_dead(struct ctl *ctl, int argc, char **argv)
     if ((rc = ctl_parse(ctl, argc, argv, opts, pos, &npos, 1, 2)) != 0)
         return rc < 0 ? 0 : rc;
     const char *sub = pos[0];
-    bool wants_seq = strcmp(sub, "show") == 0 || strcmp(sub, "drop") == 0 ||
-                     (strcmp(sub, "retry") == 0 && !all);
+    bool wants_seq =
+        strcmp(sub, "show") == 0 || strcmp(sub, "drop") == 0 || (strcmp(sub, "retry") == 0 && !all);
     if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "retry") != 0 &&
         strcmp(sub, "drop") != 0) {
         ctl_fail(ctl, EX_USAGE, "unknown subcommand '%s'", sub);

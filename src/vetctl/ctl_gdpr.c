@@ -27,9 +27,10 @@ struct subject {
     struct ctl_strv ids;
     bool has_sha1;
     char sha1[HASH_HEX_LEN + 1];
-    struct ctl_strv dead_keys;    /* `P dead:<seq>` with that email_sha1 */
+    struct ctl_strv dead_keys; /* `P dead:<seq>` with that email_sha1 */
     struct ctl_strv dead_seqs;
-    long long unattributable;     /* dead letters without an email_sha1 */
+    long long unattributable; /* dead letters without an email_sha1 */
+    const char *as;           /* --as NAME of the actor, or NULL */
 };
 
 static void subject_free(struct subject *s)
@@ -70,8 +71,8 @@ static int find_dead(struct ctl *ctl, struct subject *s)
     struct rconn_args *cmds = xcalloc(n + 1, sizeof *cmds);
     for (size_t i = 0; i < n; i++) {
         rconn_args_add(&cmds[i], "HGET");
-        rconn_args_take(&cmds[i], keys_dead_item(ctl_prefix(ctl),
-                                                 strtoll(seqs->element[i]->str, NULL, 10)));
+        rconn_args_take(&cmds[i],
+                        keys_dead_item(ctl_prefix(ctl), strtoll(seqs->element[i]->str, NULL, 10)));
         rconn_args_add(&cmds[i], "email_sha1");
     }
     if (rc == 0 && (rc = ctl_pipeline(ctl, cmds, n, &rr)) == 0) {
@@ -81,9 +82,9 @@ static int find_dead(struct ctl *ctl, struct subject *s)
                 s->unattributable++;
             } else if (s->has_sha1 && strcmp(h, s->sha1) == 0) {
                 ctl_strv_add(&s->dead_seqs, seqs->element[i]->str);
-                ctl_strv_take(&s->dead_keys, keys_dead_item(ctl_prefix(ctl),
-                                                            strtoll(seqs->element[i]->str,
-                                                                    NULL, 10)));
+                ctl_strv_take(
+                    &s->dead_keys,
+                    keys_dead_item(ctl_prefix(ctl), strtoll(seqs->element[i]->str, NULL, 10)));
             }
         }
     }
@@ -159,9 +160,8 @@ static int export_dead(struct ctl *ctl, const struct subject *s, struct buf *b)
 static int parse_subject(struct ctl *ctl, int argc, char **argv, const char **id,
                          const char **email, bool *yes)
 {
-    const struct ctl_opt opts[] = {{"--email", true, email, NULL},
-                                   {"--yes", false, NULL, yes},
-                                   {NULL, false, NULL, NULL}};
+    const struct ctl_opt opts[] = {
+        {"--email", true, email, NULL}, {"--yes", false, NULL, yes}, {NULL, false, NULL, NULL}};
     char *pos[1];
     int npos;
     int rc = ctl_parse(ctl, argc, argv, opts, pos, &npos, 0, 1);
@@ -240,8 +240,8 @@ static char *erased_event(const char *text)
         if (strcmp(key, "note") == 0)
             buf_adds(&b, "\"[erased]\"");
         else
-            buf_adds(&b, json_object_to_json_string_ext(
-                             val, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+            buf_adds(&b, json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
+                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
     }
     buf_addc(&b, '}');
     json_object_put(e);
@@ -250,8 +250,7 @@ static char *erased_event(const char *text)
 
 /* The history's fingerprint (as the erase Function computes it) and the
  * (index, rewritten event) pairs appended to args. */
-static void history_plan(const redisReply *hist, char fp[HASH_HEX_LEN + 1],
-                         struct rconn_args *args)
+static void history_plan(const redisReply *hist, char fp[HASH_HEX_LEN + 1], struct rconn_args *args)
 {
     struct buf all = BUF_INIT;
     for (size_t i = 0; i < hist->elements; i++) {
@@ -327,4 +326,211 @@ static redisReply *call_erase(struct ctl *ctl, struct erase_call *c, const char 
     rconn_args_free(&args);
     rconn_args_free(&hist);
     return r;
+}
+
+/* Map the erase Function's answer {status, version, notifications, dead}.
+ * Returns 0, an exit code, or -1 for a conflict worth retrying. */
+static int erase_answer(struct ctl *ctl, const redisReply *r, struct erase_call *c,
+                        struct erase_totals *t, long long expect)
+{
+    char *eid = ctl_escape(c->a.id);
+    int rc = 0;
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 4) {
+        rc = ctl_fail(ctl, EX_UNAVAILABLE, " %s: redis: %s", eid,
+                      r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+    } else if (strcmp(r->element[0]->str, "ok") == 0 || strcmp(r->element[0]->str, "noop") == 0) {
+        ctl_strv_add(*r->element[0]->str == 'o' ? &t->erased : &t->already, c->a.id);
+        t->notifications += r->element[2]->integer;
+        t->dead += r->element[3]->integer;
+    } else if (strcmp(r->element[0]->str, "notfound") == 0) {
+        rc = ctl_fail(ctl, EX_NOINPUT, " %s: no such application", eid);
+    } else if (strcmp(r->element[0]->str, "forbidden") == 0) {
+        rc = ctl_fail(ctl, EX_DATAERR, " %s: cannot be erased from its state", eid);
+    } else if (expect >= 0) {
+        rc = ctl_fail(ctl, EX_TEMPFAIL, " %s: changed meanwhile: version is %s, expected %lld", eid,
+                      r->element[1]->str, expect);
+    } else {
+        rc = -1;
+    }
+    free(eid);
+    return rc;
+}
+
+/* Erase one application; a conflict without --expect-version (a note or
+ * a transition landed between our read and the call) is read again and
+ * retried a few times. */
+static int erase_app(struct ctl *ctl, const char *id, long long expect, const struct subject *s,
+                     const struct ctl_strv *lists, struct erase_totals *t)
+{
+    int rc = -1;
+
+    for (int attempt = 0; attempt < 5 && rc == -1; attempt++) {
+        struct erase_call c = {s, lists, {0}, 0, NULL};
+        char *cause = NULL;
+        if ((rc = app_load(ctl, id, &c.a)) != 0 || (rc = app_load_history(ctl, &c.a)) != 0) {
+            app_free(&c.a);
+            return rc;
+        }
+        const char *from = app_get(&c.a, "state", NULL);
+        c.version = app_num(&c.a, "version", 0);
+        if (expect >= 0 && expect != c.version && (from == NULL || strcmp(from, "erased") != 0)) {
+            char *eid = ctl_escape(id);
+            rc =
+                ctl_fail(ctl, EX_TEMPFAIL, " %s: changed meanwhile: version is %lld, expected %lld",
+                         eid, c.version, expect);
+            free(eid);
+        } else {
+            c.actor = ctl_actor(ctl, s->as);
+            redisReply *r = call_erase(ctl, &c, from ? from : "-", &cause);
+            rc = r ? erase_answer(ctl, r, &c, t, expect)
+                   : ctl_fail(ctl, EX_UNAVAILABLE, "%s", cause);
+            if (r)
+                freeReplyObject(r);
+        }
+        free(cause);
+        free(c.actor);
+        app_free(&c.a);
+    }
+    return rc == -1 ? ctl_fail(ctl, EX_TEMPFAIL, "%s keeps changing, try again", id) : rc;
+}
+
+/* Dead letters of an address that has no stored application. */
+static int erase_dead_only(struct ctl *ctl, const struct subject *s, struct erase_totals *t)
+{
+    struct rconn_args a = {0};
+    char *cause = NULL;
+    int rc = 0;
+
+    rconn_args_take(&a, keys_dead(ctl_prefix(ctl)));
+    for (size_t i = 0; i < s->dead_keys.n; i++)
+        rconn_args_add(&a, s->dead_keys.v[i]);
+    rconn_args_add(&a, s->sha1);
+    redisReply *r = rconn_fcall(ctl->redis, "dead_erase", a.n - 1, &a, &cause);
+    if (r == NULL || r->type != REDIS_REPLY_INTEGER)
+        rc = ctl_fail(ctl, EX_UNAVAILABLE, "%s", cause ? cause : r->str);
+    else
+        t->dead += r->integer;
+    rconn_args_free(&a);
+    free(cause);
+    if (r)
+        freeReplyObject(r);
+    return rc;
+}
+
+static void json_ids(struct buf *b, const char *key, const struct ctl_strv *ids)
+{
+    buf_printf(b, "\"%s\":[", key);
+    for (size_t i = 0; i < ids->n; i++) {
+        buf_adds(b, i ? "," : "");
+        buf_add_json_str(b, ids->v[i], strlen(ids->v[i]));
+    }
+    buf_addc(b, ']');
+}
+
+static void erase_report(struct ctl *ctl, const struct subject *s, const struct erase_totals *t)
+{
+    struct buf b = BUF_INIT;
+    if (ctl->json) {
+        buf_addc(&b, '{');
+        json_ids(&b, "erased", &t->erased);
+        buf_addc(&b, ',');
+        json_ids(&b, "already_erased", &t->already);
+        buf_printf(&b,
+                   ",\"notifications_removed\":%lld,\"dead_letters_removed\":%lld,"
+                   "\"unattributable_dead_letters\":%lld}\n",
+                   t->notifications, t->dead, s->unattributable);
+    } else {
+        for (size_t i = 0; i < t->erased.n + t->already.n; i++) {
+            bool now = i < t->erased.n;
+            buf_adds(&b, "erased ");
+            out_escape(&b, now ? t->erased.v[i] : t->already.v[i - t->erased.n],
+                       strlen(now ? t->erased.v[i] : t->already.v[i - t->erased.n]), 0);
+            buf_adds(&b, now ? "\n" : " (it was already erased; scrubbed again)\n");
+        }
+        buf_printf(&b, "removed %lld queued notification(s) and %lld dead letter(s)\n",
+                   t->notifications, t->dead);
+        if (s->unattributable > 0)
+            buf_printf(&b,
+                       "note: %lld dead letter(s) carry no e-mail hash (never parsed) and "
+                       "could not be checked; see vetctl dead list\n",
+                       s->unattributable);
+    }
+    fputs(b.data, stdout);
+    buf_free(&b);
+}
+
+/* Erase what resolve() found; the report goes to stdout. */
+static int erase_subject(struct ctl *ctl, const struct subject *s, long long expect)
+{
+    struct erase_totals t = {{0}, {0}, 0, 0};
+    struct ctl_strv lists = {0};
+    char *esc = ctl_glob_escape(ctl_prefix(ctl));
+    char *pat = xasprintf("%snotifications:processing:*", esc);
+    int rc;
+
+    ctl_strv_take(&lists, keys_notifications(ctl_prefix(ctl)));
+    rc = ctl_scan(ctl, pat, &lists);
+    for (size_t i = 0; rc == 0 && i < s->ids.n; i++)
+        rc = erase_app(ctl, s->ids.v[i], expect, s, &lists, &t);
+    if (rc == 0 && s->ids.n == 0 && s->dead_keys.n > 0)
+        rc = erase_dead_only(ctl, s, &t);
+    if (rc == 0)
+        erase_report(ctl, s, &t);
+    ctl_strv_free(&t.erased);
+    ctl_strv_free(&t.already);
+    ctl_strv_free(&lists);
+    free(pat);
+    free(esc);
+    return rc;
+}
+
+int ctl_erase_one(struct ctl *ctl, const char *id, long long expect, const char *as)
+{
+    struct subject s = {0};
+    s.as = as;
+    int rc = resolve(ctl, id, NULL, &s);
+    if (rc == 0)
+        rc = erase_subject(ctl, &s, expect);
+    subject_free(&s);
+    return rc;
+}
+
+/* On a terminal, say what will go and ask. */
+static bool confirm(const struct subject *s, const char *who)
+{
+    char line[32];
+    char *e = ctl_escape(who);
+
+    fprintf(stderr,
+            "Erase the personal data of %s: %zu application(s), %zu dead letter(s)? "
+            "This cannot be undone. [y/N] ",
+            e, s->ids.n, s->dead_keys.n);
+    free(e);
+    if (fgets(line, sizeof line, stdin) == NULL)
+        return false;
+    return strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0 || strcmp(line, "Y\n") == 0;
+}
+
+int ctl_erase(struct ctl *ctl, int argc, char **argv)
+{
+    const char *id = NULL, *email = NULL;
+    bool yes = false, tty = isatty(STDIN_FILENO);
+    struct subject s = {0};
+    int rc = parse_subject(ctl, argc, argv, &id, &email, &yes);
+
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (!yes && !tty)
+        return ctl_fail(ctl, EX_USAGE, "not a terminal: give --yes to erase without asking");
+    if ((rc = ctl_connect(ctl)) != 0 || (rc = resolve(ctl, id, email, &s)) != 0)
+        goto out;
+    if (!yes && !confirm(&s, email ? email : id)) {
+        fprintf(stderr, "vetctl: erase: nothing erased\n");
+        goto out;
+    }
+    rc = erase_subject(ctl, &s, -1);
+out:
+    subject_free(&s);
+    return rc;
 }

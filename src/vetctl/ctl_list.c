@@ -160,7 +160,7 @@ static void print_table(struct ctl *ctl, const struct row *rows, size_t n, const
             if (c == 1 || c == 2)
                 buf_printf(&b, "%*s  ", (int)w[c], col(&rows[i], c));
             else
-                out_cell(&b, col(&rows[i], c), c == NCOLUMNS - 1 ? 0 : w[c], true);
+                out_cell(&b, col(&rows[i], c), c == NCOLUMNS - 1 ? 0 : w[c], c != NCOLUMNS - 1);
             buf_adds(&b, c == 1 || c == 2 || c == NCOLUMNS - 1 ? "" : "  ");
         }
         buf_addc(&b, '\n');

@@ -237,7 +237,7 @@ int ctl_mark(struct ctl *ctl, int argc, char **argv)
     if ((rc = ctl_connect(ctl)) != 0)
         return rc;
     if (m.to == STATE_ERASED)
-        return ctl_erase_one(ctl, pos[0], expect);
+        return ctl_erase_one(ctl, pos[0], expect, as);
     if ((rc = app_load(ctl, pos[0], &a)) != 0)
         goto out;
     char *eid = ctl_escape(pos[0]);

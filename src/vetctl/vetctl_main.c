@@ -20,7 +20,7 @@ static void usage(FILE *f)
                "  --version     print the version\n\n"
                "commands:\n");
     for (size_t i = 0; i < ctl_ncommands; i++)
-        fprintf(f, "  %-58s %s\n", ctl_commands[i].usage, ctl_commands[i].help);
+        fprintf(f, "  %s\n      %s\n", ctl_commands[i].usage, ctl_commands[i].help);
     fprintf(f, "\n`vetctl COMMAND --help` describes one command; vetctl(1) all of them.\n");
 }
 

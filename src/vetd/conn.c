@@ -74,11 +74,18 @@ struct conn {
     char *drop_why;
     struct backoff backoff;
     long long request_ms;
+    int want_port;        /* port of the address being resolved */
+    bool asking_sentinel; /* this context talks to a Sentinel */
+    bool reopen;          /* on_drop: connect to the master, not a loss */
+    int sentinel_next;    /* round-robin over the Sentinels */
+    char *master_host;    /* as the Sentinel answered */
+    int master_port;
     bool was_up;   /* reached CONN_UP since the last loss was reported */
     bool reported; /* the current outage has been logged */
 };
 
 static void conn_connect(struct conn *c);
+static void conn_on_sentinel(struct conn *c, struct redisReply *r, void *arg);
 
 static int64_t conn_now(void)
 {
@@ -108,8 +115,8 @@ static void conn_on_retry(evutil_socket_t fd, short what, void *arg)
 static void conn_on_drop(evutil_socket_t fd, short what, void *arg);
 
 struct conn *conn_new(struct event_base *base, struct evdns_base *dns, const char *name,
-                      const struct cfg_redis_target *target, const char *user,
-                      const char *password, const struct conn_events *ev, void *arg)
+                      const struct cfg_redis_target *target, const char *user, const char *password,
+                      const struct conn_events *ev, void *arg)
 {
     struct conn *c = xcalloc(1, sizeof *c);
     c->base = base;
@@ -143,8 +150,8 @@ int conn_pending(const struct conn *c)
 {
     int n = 0;
     const struct conn_req *r;
-    TAILQ_FOREACH (r, &c->reqs, link)
-        n++;
+    TAILQ_FOREACH(r, &c->reqs, link)
+    n++;
     return n;
 }
 
@@ -155,6 +162,8 @@ static void conn_lost(struct conn *c, const char *why)
     bool was_up = c->was_up;
     c->state = CONN_IDLE;
     c->was_up = false;
+    c->asking_sentinel = false;
+    c->reopen = false;
     if (!c->reported) {
         if (was_up)
             log_notice("redis connection lost conn=%s reason=\"%s\"", c->name, why);
@@ -164,7 +173,8 @@ static void conn_lost(struct conn *c, const char *why)
     } else {
         log_debug("redis connect failed conn=%s reason=\"%s\"", c->name, why);
     }
-    long long ms = (long long)backoff_next(&c->backoff, ((uint64_t)random() << 31) ^ (uint64_t)random());
+    long long ms =
+        (long long)backoff_next(&c->backoff, ((uint64_t)random() << 31) ^ (uint64_t)random());
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     evtimer_add(c->retry_ev, &tv);
     if (was_up && c->ev.down)
@@ -182,8 +192,8 @@ static void conn_on_reply(redisAsyncContext *ac, void *r, void *privdata)
     free(req);
 }
 
-static bool conn_send(struct conn *c, long long timeout_ms, conn_reply_fn fn, void *arg,
-                      int argc, const char **argv, const size_t *lens)
+static bool conn_send(struct conn *c, long long timeout_ms, conn_reply_fn fn, void *arg, int argc,
+                      const char **argv, const size_t *lens)
 {
     struct conn_req *req = xcalloc(1, sizeof *req);
     req->c = c;
@@ -277,6 +287,12 @@ static void conn_on_connect(const redisAsyncContext *ac, int status)
         conn_lost(c, ac->errstr);
         return;
     }
+    if (c->asking_sentinel) {
+        const char *q[] = {"SENTINEL", "get-master-addr-by-name", c->target.master};
+        c->state = CONN_HANDSHAKE;
+        conn_send(c, c->request_ms, conn_on_sentinel, NULL, 3, q, NULL);
+        return;
+    }
     conn_start_handshake(c);
 }
 
@@ -317,8 +333,7 @@ static void conn_on_resolved(int err, struct evutil_addrinfo *res, void *arg)
     c->lookup = NULL;
     if (err != 0 || res == NULL) {
         char why[256];
-        snprintf(why, sizeof why, "cannot resolve %s: %s", c->target.addrs[0].host,
-                 evutil_gai_strerror(err));
+        snprintf(why, sizeof why, "cannot resolve a redis host name: %s", evutil_gai_strerror(err));
         if (res)
             evutil_freeaddrinfo(res);
         conn_lost(c, why);
@@ -330,21 +345,15 @@ static void conn_on_resolved(int err, struct evutil_addrinfo *res, void *arg)
     else
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)res->ai_addr)->sin6_addr, ip, sizeof ip);
     evutil_freeaddrinfo(res);
-    conn_open(c, ip, c->target.addrs[0].port, false);
+    conn_open(c, ip, c->want_port, false);
 }
 
-/* One attempt: resolve when needed, then open the context. */
-static void conn_connect(struct conn *c)
+/* Resolve host when it is a name (without blocking), then open. */
+static void conn_connect_to(struct conn *c, const char *host, int port)
 {
-    const struct cfg_redis_addr *a = &c->target.addrs[0];
-    c->connect_deadline = conn_now() + c->request_ms;
-    if (c->target.kind == CFG_REDIS_UNIX) {
-        conn_open(c, a->host, 0, true);
-        return;
-    }
     unsigned char tmp[sizeof(struct in6_addr)];
-    if (inet_pton(AF_INET, a->host, tmp) == 1 || inet_pton(AF_INET6, a->host, tmp) == 1) {
-        conn_open(c, a->host, a->port, false);
+    if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1) {
+        conn_open(c, host, port, false);
         return;
     }
     struct evutil_addrinfo hints;
@@ -352,12 +361,47 @@ static void conn_connect(struct conn *c)
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     c->state = CONN_RESOLVING;
+    c->want_port = port;
     struct evdns_getaddrinfo_request *req =
-        evdns_getaddrinfo(c->dns, a->host, NULL, &hints, conn_on_resolved, c);
+        evdns_getaddrinfo(c->dns, host, NULL, &hints, conn_on_resolved, c);
     /* The callback may already have run (hosts file, cache): then req is
      * NULL and the state has moved on. */
     if (req != NULL && c->state == CONN_RESOLVING)
         c->lookup = req;
+}
+
+/* One attempt. With Sentinel: ask the next Sentinel for the master first
+ * (conn_on_sentinel), then connect to the address it gave. */
+static void conn_connect(struct conn *c)
+{
+    c->connect_deadline = conn_now() + c->request_ms;
+    if (c->target.kind == CFG_REDIS_UNIX) {
+        conn_open(c, c->target.addrs[0].host, 0, true);
+    } else if (c->target.kind == CFG_REDIS_SENTINEL) {
+        const struct cfg_redis_addr *a = &c->target.addrs[c->sentinel_next++ % c->target.naddrs];
+        c->asking_sentinel = true;
+        conn_connect_to(c, a->host, a->port);
+    } else {
+        conn_connect_to(c, c->target.addrs[0].host, c->target.addrs[0].port);
+    }
+}
+
+static void conn_on_sentinel(struct conn *c, struct redisReply *r, void *arg)
+{
+    (void)arg;
+    if (r == NULL || c->state != CONN_HANDSHAKE)
+        return;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING) {
+        conn_drop(c, "the sentinel does not know the master");
+        return;
+    }
+    free(c->master_host);
+    c->master_host = xstrndup(r->element[0]->str, r->element[0]->len);
+    c->master_port = atoi(r->element[1]->str);
+    c->asking_sentinel = false;
+    c->reopen = true;
+    conn_drop(c, "sentinel answered");
 }
 
 void conn_start(struct conn *c)
@@ -386,7 +430,13 @@ static void conn_on_drop(evutil_socket_t fd, short what, void *arg)
     }
     char *why = c->drop_why;
     c->drop_why = NULL;
-    conn_lost(c, why ? why : "dropped");
+    if (c->reopen) {
+        c->reopen = false;
+        c->connect_deadline = conn_now() + c->request_ms;
+        conn_connect_to(c, c->master_host, c->master_port);
+    } else {
+        conn_lost(c, why ? why : "dropped");
+    }
     free(why);
 }
 
@@ -437,6 +487,7 @@ void conn_free(struct conn *c)
     event_free(c->retry_ev);
     event_free(c->drop_ev);
     free(c->drop_why);
+    free(c->master_host);
     cfg_redis_free(&c->target);
     free(c->name);
     free(c->user);

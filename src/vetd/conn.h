@@ -30,8 +30,8 @@ struct conn_events {
 /* name ("main", "intake") appears in the logs. target, user and password
  * are copied. The owner keeps dns alive until conn_free(). */
 struct conn *conn_new(struct event_base *base, struct evdns_base *dns, const char *name,
-                      const struct cfg_redis_target *target, const char *user,
-                      const char *password, const struct conn_events *ev, void *arg);
+                      const struct cfg_redis_target *target, const char *user, const char *password,
+                      const struct conn_events *ev, void *arg);
 /* Frees the connection; pending callbacks are called with NULL first. */
 void conn_free(struct conn *c);
 /* Start connecting (and keep reconnecting until conn_free). */

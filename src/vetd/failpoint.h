@@ -17,14 +17,22 @@ const char *failpoint_arg(void);
 /* Crash the process at once, like kill -9 would (no cleanup, no flush). */
 void failpoint_crash(const char *name) __attribute__((noreturn));
 #else
-static inline void failpoint_init(void) {}
+static inline void failpoint_init(void)
+{
+}
 static inline bool failpoint_on(const char *name)
 {
     (void)name;
     return false;
 }
-static inline const char *failpoint_arg(void) { return ""; }
-static inline void failpoint_crash(const char *name) { (void)name; }
+static inline const char *failpoint_arg(void)
+{
+    return "";
+}
+static inline void failpoint_crash(const char *name)
+{
+    (void)name;
+}
 #endif
 
 #endif

@@ -179,8 +179,15 @@ static void instance_send_claim(struct instance *in, const char *expected)
     struct vetd *v = in->v;
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%lld", v->cfg.instance_ttl_ms);
-    const char *argv[] = {"FCALL", vetd_fn(v, "claim"), "2", v->keys.instance, v->keys.instances,
-                          in->heartbeat, ttl, v->cfg.instance, expected ? expected : ""};
+    const char *argv[] = {"FCALL",
+                          vetd_fn(v, "claim"),
+                          "2",
+                          v->keys.instance,
+                          v->keys.instances,
+                          in->heartbeat,
+                          ttl,
+                          v->cfg.instance,
+                          expected ? expected : ""};
     in->state = INSTANCE_CLAIMING;
     if (!conn_commandv(v->main, vetd_request_ms(v), instance_on_claim, in, 9, argv))
         in->state = INSTANCE_NONE;
@@ -398,10 +405,18 @@ void instance_tick(struct instance *in)
         return;
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%lld", v->cfg.instance_ttl_ms);
-    const char *argv[] = {"FCALL",           vetd_fn(v, "heartbeat"), "6",
-                          v->keys.instance,  v->keys.instances,       v->keys.submissions,
-                          v->keys.processing, v->keys.dead,           v->keys.notifications,
-                          in->token,         in->heartbeat,           ttl,
+    const char *argv[] = {"FCALL",
+                          vetd_fn(v, "heartbeat"),
+                          "6",
+                          v->keys.instance,
+                          v->keys.instances,
+                          v->keys.submissions,
+                          v->keys.processing,
+                          v->keys.dead,
+                          v->keys.notifications,
+                          in->token,
+                          in->heartbeat,
+                          ttl,
                           v->cfg.instance};
     if (conn_commandv(v->main, vetd_request_ms(v), instance_on_heartbeat, in, 13, argv))
         in->hb_inflight = true;
@@ -430,9 +445,9 @@ void instance_leave(struct instance *in)
         vetd_stopped(v);
         return;
     }
-    const char *argv[] = {"FCALL",          vetd_fn(v, "leave"), "4",
-                          v->keys.processing, v->keys.submissions, v->keys.instance,
-                          v->keys.instances, in->token,           v->cfg.instance};
+    const char *argv[] = {
+        "FCALL",          vetd_fn(v, "leave"), "4",       v->keys.processing, v->keys.submissions,
+        v->keys.instance, v->keys.instances,   in->token, v->cfg.instance};
     if (!conn_commandv(v->main, vetd_request_ms(v), instance_on_leave, in, 9, argv))
         vetd_stopped(v);
 }

@@ -58,12 +58,12 @@ struct intake {
     struct vetd *v;
     TAILQ_HEAD(, batch) batches;
     int nbatches;
-    bool active;           /* the name is ours and we are not stopping */
+    bool active; /* the name is ours and we are not stopping */
     bool stopping;
     bool take_inflight, wait_inflight, requeue_inflight, replicas_inflight;
-    bool need_requeue;     /* a take's answer was lost, or we just started */
-    bool queue_empty;      /* the last take came back short: wait, do not take */
-    bool replica_stall;    /* too few replicas acknowledged: take nothing */
+    bool need_requeue;  /* a take's answer was lost, or we just started */
+    bool queue_empty;   /* the last take came back short: wait, do not take */
+    bool replica_stall; /* too few replicas acknowledged: take nothing */
     bool error_logged;
     struct event *retry_ev;
     struct backoff backoff;
@@ -87,8 +87,8 @@ static void intake_on_stall(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct intake *in = arg;
     struct batch *b;
-    TAILQ_FOREACH (b, &in->batches, link)
-        b->stalled = false;
+    TAILQ_FOREACH(b, &in->batches, link)
+    b->stalled = false;
     intake_kick(in);
 }
 
@@ -203,8 +203,8 @@ static void intake_account(struct intake *in, struct settle_item *it, const char
         outcome = "id_conflict";
     if (strcmp(answer, "accepted") == 0) {
         bool q = strcmp(outcome, "qualified") == 0;
-        (q ? in->total.qualified : in->total.not_qualified)++;
-        (q ? in->period.qualified : in->period.not_qualified)++;
+        (*(q ? &in->total.qualified : &in->total.not_qualified))++;
+        (*(q ? &in->period.qualified : &in->period.not_qualified))++;
     } else if (strcmp(outcome, "duplicate") == 0) {
         in->total.duplicate++;
         in->period.duplicate++;
@@ -213,8 +213,7 @@ static void intake_account(struct intake *in, struct settle_item *it, const char
         in->period.dead++;
     }
     metrics_count_outcome(in->v->metrics, outcome);
-    metrics_observe_processing(in->v->metrics,
-                               (double)(vetd_mono_us() - it->taken_mono_us) / 1e6);
+    metrics_observe_processing(in->v->metrics, (double)(vetd_mono_us() - it->taken_mono_us) / 1e6);
     if (log_enabled(CFG_LOG_DEBUG)) {
         struct log_ctx ctx = {it->id, it->role, outcome, it->score};
         log_msg(CFG_LOG_DEBUG, &ctx, "settled digest=%s", it->digest);
@@ -295,8 +294,8 @@ static bool intake_send_settle(struct intake *in, struct batch *b)
                       v->keys.notifications};
     struct settle_call call;
     settle_call_build(&call, vetd_fn(v, "settle"), fixed, now, v->cfg.instance, b->items, b->n);
-    bool ok = conn_command(v->main, vetd_request_ms(v), intake_on_settle, b, call.argc,
-                           call.argv, call.lens);
+    bool ok = conn_command(v->main, vetd_request_ms(v), intake_on_settle, b, call.argc, call.argv,
+                           call.lens);
     settle_call_free(&call);
     b->sent = ok;
     return ok;
@@ -370,10 +369,18 @@ static void intake_send_take(struct intake *in)
     snprintf(maxb, sizeof maxb, "%lld", v->cfg.max_payload_bytes);
     snprintf(maxd, sizeof maxd, "%lld", v->cfg.max_deliveries);
     timefmt_format(timefmt_now_ms(), now);
-    const char *argv[] = {"FCALL",          vetd_fn(v, "take"), "5",
-                          v->keys.submissions, v->keys.processing, v->keys.deliveries,
-                          v->keys.dead,     v->keys.dead_seq,   batch,
-                          maxb,             maxd,               now,
+    const char *argv[] = {"FCALL",
+                          vetd_fn(v, "take"),
+                          "5",
+                          v->keys.submissions,
+                          v->keys.processing,
+                          v->keys.deliveries,
+                          v->keys.dead,
+                          v->keys.dead_seq,
+                          batch,
+                          maxb,
+                          maxd,
+                          now,
                           v->cfg.instance};
     if (conn_commandv(v->main, vetd_request_ms(v), intake_on_take, in, 13, argv))
         in->take_inflight = true;
@@ -406,9 +413,9 @@ static void intake_on_requeue(struct conn *c, struct redisReply *r, void *arg)
 static void intake_send_requeue(struct intake *in)
 {
     struct vetd *v = in->v;
-    const char *argv[] = {"FCALL",           vetd_fn(v, "requeue"), "3",
-                          v->keys.processing, v->keys.submissions,  v->keys.instance,
-                          instance_token(v->inst)};
+    const char *argv[] = {
+        "FCALL",          vetd_fn(v, "requeue"),  "3", v->keys.processing, v->keys.submissions,
+        v->keys.instance, instance_token(v->inst)};
     if (conn_commandv(v->main, vetd_request_ms(v), intake_on_requeue, in, 7, argv))
         in->requeue_inflight = true;
 }
@@ -421,7 +428,8 @@ static void intake_kick(struct intake *in)
     if (!conn_is_up(v->main) || evtimer_pending(in->retry_ev, NULL))
         return;
     struct batch *b;
-    TAILQ_FOREACH (b, &in->batches, link) {
+    TAILQ_FOREACH(b, &in->batches, link)
+    {
         if (!b->sent && !b->stalled && !intake_send_settle(in, b))
             return;
     }

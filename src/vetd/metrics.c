@@ -311,8 +311,6 @@ static void metrics_http_request(struct evhttp_request *req, void *arg)
                            "not found\n");
 }
 
-/* Free the server once it is stopped (http gone) and its last connection
- * has been finalized. */
 /* A connection is gone (closed by either side, timed out, or freed by
  * evhttp_free): evhttp calls this once per connection, synchronously. */
 static void metrics_http_conn_closed(struct evhttp_connection *evcon, void *arg)

@@ -136,8 +136,8 @@ void settle_prepare(struct settle_item *it, const char *raw, size_t len, const c
 
     struct submission s;
     char detail[256] = "";
-    enum sub_code code = submission_parse(&s, raw, len, ctx->max_payload_bytes, ctx->roles,
-                                          detail, sizeof detail);
+    enum sub_code code =
+        submission_parse(&s, raw, len, ctx->max_payload_bytes, ctx->roles, detail, sizeof detail);
     if (code != SUB_OK) {
         settle_dead(it, code, detail, &s);
         return;

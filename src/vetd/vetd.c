@@ -24,8 +24,8 @@
 #include "timefmt.h"
 #include "xmalloc.h"
 
-static const char *const vetd_verbs[] = {"take",  "settle",  "requeue", "leave",
-                                         "heartbeat", "claim", "reclaim", NULL};
+static const char *const vetd_verbs[] = {"take",      "settle", "requeue", "leave",
+                                         "heartbeat", "claim",  "reclaim", NULL};
 
 int64_t vetd_mono_us(void)
 {
@@ -49,7 +49,7 @@ long long vetd_request_ms(const struct vetd *v)
 
 bool vetd_error_transient(const char *err)
 {
-    static const char *const prefixes[] = {"LOADING", "BUSY",        "OOM",     "READONLY",
+    static const char *const prefixes[] = {"LOADING",    "BUSY",     "OOM",        "READONLY",
                                            "MASTERDOWN", "TRYAGAIN", "NOREPLICAS", NULL};
     for (int i = 0; prefixes[i]; i++)
         if (strncmp(err, prefixes[i], strlen(prefixes[i])) == 0)
@@ -337,4 +337,122 @@ static void vetd_on_hup(evutil_socket_t sig, short what, void *arg)
     (void)sig;
     (void)what;
     vetd_reload(arg);
+}
+
+static void vetd_keys_make(struct vetd *v)
+{
+    const char *p = v->cfg.key_prefix, *name = v->cfg.instance;
+    v->keys.submissions = keys_submissions(p);
+    v->keys.processing = keys_processing(p, name);
+    v->keys.deliveries = keys_deliveries(p);
+    v->keys.dead = keys_dead(p);
+    v->keys.dead_seq = keys_dead_seq(p);
+    v->keys.notifications = keys_notifications(p);
+    v->keys.instance = keys_instance(p, name);
+    v->keys.instances = keys_instances(p);
+}
+
+static void vetd_keys_free(struct vetd_keys *k)
+{
+    free(k->submissions);
+    free(k->processing);
+    free(k->deliveries);
+    free(k->dead);
+    free(k->dead_seq);
+    free(k->notifications);
+    free(k->instance);
+    free(k->instances);
+}
+
+static void vetd_signals(struct vetd *v)
+{
+    signal(SIGPIPE, SIG_IGN);
+    v->sig_term = evsignal_new(v->base, SIGTERM, vetd_on_stop_signal, v);
+    v->sig_int = evsignal_new(v->base, SIGINT, vetd_on_stop_signal, v);
+    v->sig_hup = evsignal_new(v->base, SIGHUP, vetd_on_hup, v);
+    evsignal_add(v->sig_term, NULL);
+    evsignal_add(v->sig_int, NULL);
+    evsignal_add(v->sig_hup, NULL);
+}
+
+static struct evdns_base *vetd_dns(struct event_base *base)
+{
+    struct evdns_base *dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+    return dns ? dns : evdns_base_new(base, 0);
+}
+
+bool vetd_init(struct vetd *v, const char *password, char **cause)
+{
+    struct cfg_redis_target target;
+    if (!cfg_redis_parse(v->cfg.redis, &target, cause))
+        return false;
+    for (int i = 0; vetd_verbs[i]; i++)
+        v->fns[i] = xasprintf("%s_%s", lualib_name, vetd_verbs[i]);
+    snprintf(v->scored_by, sizeof v->scored_by, "vetd %s", VETD_VERSION);
+    vetd_keys_make(v);
+    v->base = event_base_new();
+    v->dns = vetd_dns(v->base);
+    v->metrics = metrics_new(VETD_VERSION);
+    static const struct conn_events main_ev = {vetd_main_up, vetd_main_down, vetd_refused};
+    static const struct conn_events wait_ev = {vetd_wait_up, NULL, vetd_refused};
+    const char *user = v->cfg.redis_user;
+    v->main = conn_new(v->base, v->dns, "main", &target, user, password, &main_ev, v);
+    v->wait = conn_new(v->base, v->dns, "intake", &target, user, password, &wait_ev, v);
+    cfg_redis_free(&target);
+    conn_set_timeouts(v->main, vetd_request_ms(v), v->cfg.reconnect_max_ms);
+    conn_set_timeouts(v->wait, vetd_request_ms(v), v->cfg.reconnect_max_ms);
+    v->inst = instance_new(v);
+    v->intake = intake_new(v);
+    v->tick_ev = event_new(v->base, -1, EV_PERSIST, vetd_on_tick, v);
+    v->stop_ev = evtimer_new(v->base, vetd_on_stop_timeout, v);
+    v->hard_stop_ev = evtimer_new(v->base, vetd_on_hard_stop, v);
+    vetd_signals(v);
+    return metrics_http_start(v->metrics, v->base, v->cfg.metrics_listen, vetd_health, v, cause);
+}
+
+void vetd_start(struct vetd *v)
+{
+    long long ms = v->cfg.heartbeat_interval_ms;
+    uint64_t wd = notify_watchdog_usec();
+    if (wd > 0 && (long long)(wd / 2000) < ms)
+        ms = (long long)(wd / 2000) > 0 ? (long long)(wd / 2000) : 1;
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    event_add(v->tick_ev, &tv);
+    v->last_summary_ms = vetd_mono_us() / 1000;
+    notify_status("connecting to redis");
+    notify_extend_timeout((uint64_t)ms * 3000);
+    conn_start(v->main);
+    conn_start(v->wait);
+}
+
+void vetd_cleanup(struct vetd *v)
+{
+    if (v->metrics)
+        metrics_http_stop(v->metrics);
+    conn_free(v->wait);
+    conn_free(v->main);
+    intake_free(v->intake);
+    instance_free(v->inst);
+    if (v->tick_ev)
+        event_free(v->tick_ev);
+    if (v->stop_ev)
+        event_free(v->stop_ev);
+    if (v->hard_stop_ev)
+        event_free(v->hard_stop_ev);
+    if (v->sig_term) {
+        event_free(v->sig_term);
+        event_free(v->sig_int);
+        event_free(v->sig_hup);
+    }
+    if (v->dns)
+        evdns_base_free(v->dns, 0);
+    if (v->metrics)
+        metrics_free(v->metrics);
+    if (v->base)
+        event_base_free(v->base);
+    for (int i = 0; vetd_verbs[i]; i++)
+        free(v->fns[i]);
+    vetd_keys_free(&v->keys);
+    roleset_free(v->roles);
+    cfg_free(&v->cfg);
 }

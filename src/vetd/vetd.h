@@ -52,7 +52,7 @@ struct vetd {
     bool ready;        /* READY=1 sent */
     bool checked_persistence;
     int exit_code;
-    bool leaving;      /* instance_leave() called */
+    bool leaving; /* instance_leave() called */
     struct event *tick_ev, *stop_ev, *hard_stop_ev;
     struct event *sig_term, *sig_int, *sig_hup;
     int64_t last_summary_ms;

@@ -257,3 +257,95 @@ def run_tests(tests):
 
 class SkipTest(Exception):
     pass
+
+
+# --- Seeding applications directly (the layout of SPEC §2 as vetd's
+# finalize writes it), for vetctl tests that need no daemon. ---
+
+def email_sha1(email):
+    import hashlib
+    return hashlib.sha1(email.encode("utf-8").lower()).hexdigest() if email.isascii() else \
+        hashlib.sha1(bytes(c + 32 if 65 <= c <= 90 else c for c in email.encode("utf-8"))).hexdigest()
+
+
+def sample_analysis(role="backend-developer", score=72, threshold=60, qualified=True):
+    return json.dumps({
+        "role": role, "role_title": "Backend Developer", "role_version": "2026-11-28.1",
+        "role_sha1": "0" * 40, "score": score, "threshold": threshold, "qualified": qualified,
+        "met": [{"id": "nodejs", "label": "Node.js", "group": "skills", "weight": 10,
+                 "evidence": [{"field": "skills[0]", "text": "Node.js"}]}],
+        "missing": [{"id": "cloud", "label": "Cloud (AWS/GCP)", "group": "skills", "weight": 10,
+                     "advice": "Deploy a small service on AWS or GCP and write about it."}],
+        "plan": [{"group": "skills", "advice": "Deploy a small service on AWS or GCP."}],
+        "scored_by": "vetd test"}, separators=(",", ":"))
+
+
+def seed_app(r, prefix, app_id, role="backend-developer", state="qualified", score=72,
+             name="Ada Lovelace", email="ada@example.org", links=None, cv_text="CV text",
+             notify=True, instance="t1"):
+    """Store one application as vetd's finalize would: hash, state set,
+    first history event, by-email entry and (qualified) the reviewers' job.
+    r is a redis-py client (bytes). Returns the profile bytes."""
+    import hashlib
+    profile = {"role": role, "name": name, "email": email, "consent": True, "id": app_id,
+               "skills": ["Node.js"], "cv_text": cv_text,
+               "links": links if links is not None else {"github": "https://github.com/ada"}}
+    raw = json.dumps(profile, ensure_ascii=False).encode("utf-8")
+    now = "2026-11-28T14:16:16.123Z"
+    analysis = sample_analysis(role, score, 60, state == "qualified")
+    p = r.pipeline(transaction=True)
+    p.hset(prefix + "app:" + app_id, mapping={
+        "id": app_id, "role": role, "state": state, "score": score,
+        "qualified": "1" if state == "qualified" else "0", "name": name, "email": email,
+        "submitted_at": now, "received_at": now, "scored_at": now, "updated_at": now,
+        "version": 1, "digest": hashlib.sha1(raw).hexdigest(), "profile": raw,
+        "analysis": analysis, "reviewer": "", "note": ""})
+    p.zadd(prefix + "state:%s:%s" % (role, state), {app_id: score})
+    p.rpush(prefix + "history:" + app_id, json.dumps(
+        {"at": now, "from": None, "to": state, "actor": "vetd:" + instance},
+        separators=(",", ":")))
+    p.sadd(prefix + "by-email:" + email_sha1(email), app_id)
+    if notify and state == "qualified":
+        p.lpush(prefix + "notifications", '{"event":"candidate.qualified","audience":"reviewers",'
+                '"event_id":"%s:1","id":"%s","at":"%s","application":{"id":"%s","role":"%s",'
+                '"name":%s,"email":%s,"score":%d,"analysis":%s}}' % (
+                    app_id, app_id, now, app_id, role, json.dumps(name), json.dumps(email),
+                    score, analysis))
+    p.execute()
+    return raw
+
+
+def seed_dead(r, prefix, reason, payload, email=None, digest=None):
+    """A dead letter as vetd writes it; returns its seq."""
+    import hashlib
+    seq = r.incr(prefix + "dead:seq")
+    fields = {"reason": reason, "detail": "test", "at": "2026-11-28T14:16:16.123Z",
+              "instance": "t1", "digest": digest or hashlib.sha1(payload or b"").hexdigest(),
+              "email_sha1": email_sha1(email) if email else ""}
+    if payload is not None:
+        fields["payload"] = payload
+    r.hset(prefix + "dead:%d" % seq, mapping=fields)
+    r.rpush(prefix + "dead", seq)
+    return seq
+
+
+def keyspace(r, prefix):
+    """Every key of the prefix with its type and its whole value, comparable
+    with == (DUMP is not: a hash's internal order may change on reads)."""
+    out = {}
+    for k in r.scan_iter(match=prefix + "*"):
+        t = r.type(k)
+        if t == b"string":
+            v = r.get(k)
+        elif t == b"hash":
+            v = r.hgetall(k)
+        elif t == b"list":
+            v = r.lrange(k, 0, -1)
+        elif t == b"set":
+            v = r.smembers(k)
+        elif t == b"zset":
+            v = r.zrange(k, 0, -1, withscores=True)
+        else:
+            v = None
+        out[k] = (t, v)
+    return out

@@ -97,10 +97,11 @@ static void test_good_set(void **state)
 
     assert_null(cause);
     assert_non_null(rs);
-    assert_int_equal(roleset_count(rs), 2);
-    assert_string_equal(role_id(roleset_get(rs, 0)), "rounding");
-    assert_string_equal(role_id(roleset_get(rs, 1)), "test-backend");
-    assert_null(roleset_get(rs, 2));
+    assert_int_equal(roleset_count(rs), 3);
+    assert_string_equal(role_id(roleset_get(rs, 0)), "overlap");
+    assert_string_equal(role_id(roleset_get(rs, 1)), "rounding");
+    assert_string_equal(role_id(roleset_get(rs, 2)), "test-backend");
+    assert_null(roleset_get(rs, 3));
     assert_null(roleset_find(rs, "frontend"));
     const struct role *r = roleset_find(rs, "test-backend");
     assert_non_null(r);

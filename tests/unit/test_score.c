@@ -383,24 +383,34 @@ static void test_evidence_limits(void **state)
     (void)state;
     struct score_result res;
     struct buf cv = BUF_INIT;
+    /* go's fields are [cv_text, skills]: cv_text first; at most 3; an
+     * occurrence the previous quote already shows is not quoted again. */
     json_object *t = score_tree(
         "test-backend",
         HEAD ",\"skills\":[\"golang\"],\"cv_text\":\"Go here, Go there, Go everywhere. Go!\"}",
         &res);
-    /* go's fields are [cv_text, skills]: cv_text first; at most 3. */
     char *ev = evidence_of(t, "go");
-    assert_string_equal(ev, "cv_text=Go here, Go there, Go everywhere. Go!|"
-                            "cv_text=Go here, Go there, Go everywhere. Go!|"
-                            "cv_text=Go here, Go there, Go everywhere. Go!");
+    assert_string_equal(ev, "cv_text=Go here, Go there, Go everywhere. Go!|skills[0]=golang");
     free(ev);
     json_object_put(t);
 
-    /* Every occurrence is evidence, the criterion's first field first. */
-    t = score_tree("test-backend", HEAD ",\"skills\":[\"Go\"],\"cv_text\":\"Go golang\"}", &res);
+    struct buf far = BUF_INIT, want = BUF_INIT;
+    for (int i = 0; i < 4; i++) {
+        buf_adds(&far, i ? " Go " : "Go ");
+        for (int k = 0; k < 45; k++)
+            buf_addc(&far, (char)('a' + i));
+    }
+    char *json = xasprintf(HEAD ",\"skills\":[\"golang\"],\"cv_text\":\"%s\"}", far.data);
+    t = score_tree("test-backend", json, &res);
+    free(json);
     ev = evidence_of(t, "go");
-    assert_string_equal(ev, "cv_text=Go golang|cv_text=Go golang|skills[0]=Go");
+    buf_printf(&want, "cv_text=Go %.39s|cv_text=%.39s Go %.39s|cv_text=%.39s Go %.39s",
+               far.data + 3, far.data + 48 - 39, far.data + 52, far.data + 97 - 39, far.data + 101);
+    assert_string_equal(ev, want.data);
     free(ev);
     json_object_put(t);
+    buf_free(&far);
+    buf_reset(&want);
 
     /* Context: 40 code points each side, multi-byte, white space folded. */
     for (int i = 0; i < 50; i++)
@@ -408,10 +418,9 @@ static void test_evidence_limits(void **state)
     buf_adds(&cv, " \\n\\t Go\\r\\n ");
     for (int i = 0; i < 50; i++)
         buf_adds(&cv, "ü");
-    char *json = xasprintf(HEAD ",\"cv_text\":\"%s\"}", cv.data);
+    json = xasprintf(HEAD ",\"cv_text\":\"%s\"}", cv.data);
     t = score_tree("test-backend", json, &res);
     ev = evidence_of(t, "go");
-    struct buf want = BUF_INIT;
     buf_adds(&want, "cv_text=");
     for (int i = 0; i < 39; i++)
         buf_adds(&want, "é");
@@ -424,6 +433,31 @@ static void test_evidence_limits(void **state)
     json_object_put(t);
     buf_free(&want);
     buf_free(&cv);
+}
+
+/* Overlapping occurrences in one text are one piece of evidence, quoted
+ * with context after the end of the later one. */
+static void test_evidence_overlap(void **state)
+{
+    (void)state;
+    struct score_result res;
+    struct buf cv = BUF_INIT, want = BUF_INIT;
+
+    buf_adds(&cv, "machine learning systems ");
+    for (int i = 0; i < 60; i++)
+        buf_addc(&cv, 'x');
+    char *json = xasprintf("{\"cv_text\":\"%s\"}", cv.data);
+    json_object *t = score_tree("overlap", json, &res);
+    char *ev = evidence_of(t, "ml");
+    buf_printf(&want, "cv_text=machine learning systems %.39s", cv.data + 25);
+    assert_string_equal(ev, want.data);
+    assert_int_equal(res.score, 100);
+    assert_true(res.qualified);
+    free(ev);
+    free(json);
+    json_object_put(t);
+    buf_free(&cv);
+    buf_free(&want);
 }
 
 static void test_plan_order(void **state)
@@ -519,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_rounding),
         cmocka_unit_test(test_required),
         cmocka_unit_test(test_evidence_limits),
+        cmocka_unit_test(test_evidence_overlap),
         cmocka_unit_test(test_plan_order),
         cmocka_unit_test(test_locale_independent),
         cmocka_unit_test(test_load_under_locale),
