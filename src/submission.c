@@ -484,27 +484,29 @@ static const struct field {
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
 /* Missing fields are all reported before any field rule (SPEC §3 order),
- * so the table is walked twice. A null counts as absent, also for the
- * required fields. The e-mail hash is taken before any rule can fail:
- * a rejected submission's dead letter still carries it for erasure. */
+ * so the table is walked twice. A null is "absent" only for an optional
+ * field: a required one holding null is present with the wrong type
+ * (bad_field; for consent, not true: no_consent). The e-mail hash is taken
+ * before any rule can fail: a rejected submission's dead letter still
+ * carries it, for erasure. */
 static enum sub_code check_fields(struct vctx *v, struct submission *s, json_object *root,
                                   const struct roleset *roles)
 {
     json_object *val[NFIELDS];
+    bool present[NFIELDS];
 
     for (size_t i = 0; i < NFIELDS; i++)
-        if (!json_object_object_get_ex(root, fields[i].name, &val[i]))
-            val[i] = NULL;
+        present[i] = json_object_object_get_ex(root, fields[i].name, &val[i]);
     if (json_object_is_type(val[2], json_type_string)) {
         hash_email_hex(json_object_get_string(val[2]), (size_t)json_object_get_string_len(val[2]),
                        s->email_sha1);
         s->has_email_sha1 = true;
     }
     for (size_t i = 0; i < NFIELDS; i++)
-        if (fields[i].required && val[i] == NULL)
+        if (fields[i].required && !present[i])
             return vfail(v, SUB_MISSING_FIELD, "%s: is required", fields[i].name);
     for (size_t i = 0; i < NFIELDS; i++) {
-        if (val[i] == NULL)
+        if (val[i] == NULL && !fields[i].required)
             continue;
         enum sub_code code = fields[i].check(v, s, val[i]);
         if (code != SUB_OK)

@@ -101,7 +101,9 @@ local function vetd_settle_accept(keys, args, i, k, ctx)
     redis.call('RPUSH', keys[k + 1], args[i + 14])
     redis.call('SADD', keys[k + 3], id)
     if args[i + 16] ~= '' then
-        redis.call('LPUSH', ctx.notifications, args[i + 16])
+        -- The envelope's head ends in `"analysis":`; the analysis text
+        -- itself travels once and is spliced in as it is.
+        redis.call('LPUSH', ctx.notifications, args[i + 16] .. args[i + 13] .. '}}')
     end
     redis.call('HDEL', ctx.deliveries, digest)
     return 'accepted'
@@ -110,7 +112,9 @@ end
 -- settle: KEYS processing, deliveries, dead, dead:seq, notifications, then
 -- 4 keys per accepted item; ARGV now, instance, then one group per item:
 --   'A' raw digest id role state score qualified name email submitted_at
---       received_at scored_at analysis history_event email_sha1 envelope
+--       received_at scored_at analysis history_event email_sha1 envelope_head
+--       (envelope_head: the candidate.qualified job up to `"analysis":`, or
+--       '' when not qualified)
 --   'D' raw digest reason detail email_sha1 keep_payload
 -- Returns one answer per item: accepted, duplicate, id_conflict, dead or
 -- stale (the fence removed nothing: settled or reclaimed already).

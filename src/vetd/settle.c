@@ -56,9 +56,9 @@ static char *settle_history_event(const char *at, const char *state, const char 
     return buf_steal(&b);
 }
 
-/* The candidate.qualified job of SPEC §6, event_id <id>:1. */
-static char *settle_envelope(const struct submission *s, const char *at, int score,
-                             const char *analysis)
+/* The candidate.qualified job of SPEC §6 (event_id <id>:1) up to its
+ * `"analysis":`: the settle Function appends the analysis and `}}`. */
+static char *settle_envelope_head(const struct submission *s, const char *at, int score)
 {
     struct buf b = BUF_INIT;
     size_t idlen = strlen(s->id);
@@ -77,8 +77,6 @@ static char *settle_envelope(const struct submission *s, const char *at, int sco
     buf_adds(&b, ",\"email\":");
     buf_add_json_str(&b, s->email, strlen(s->email));
     buf_printf(&b, ",\"score\":%d,\"analysis\":", score);
-    buf_adds(&b, analysis);
-    buf_adds(&b, "}}");
     return buf_steal(&b);
 }
 
@@ -114,7 +112,7 @@ static void settle_accept(struct settle_item *it, const struct submission *s,
     res.analysis = NULL; /* moved into args */
     settle_arg(it, settle_history_event(now, state, ctx->instance));
     settle_arg(it, xstrdup(s->email_sha1));
-    settle_arg(it, res.qualified ? settle_envelope(s, now, res.score, it->args[13]) : xstrdup(""));
+    settle_arg(it, res.qualified ? settle_envelope_head(s, now, res.score) : xstrdup(""));
     score_result_free(&res);
 
     it->keys[it->nkeys++] = keys_app(ctx->prefix, s->id);
