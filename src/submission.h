@@ -53,9 +53,24 @@ struct submission {
 };
 
 /* Validate len bytes. On SUB_OK, s is filled and must be released with
- * submission_free(). On failure s->root is NULL, detail holds "field: rule"
- * (never a candidate's value) and s->digest / s->email_sha1 are still set
- * where known. roles may be NULL to skip the role check. */
+ * submission_free(); detail is "". On failure s->root is NULL (nothing to
+ * free), detail holds "field: rule" (never a candidate's value; an unknown
+ * role's id, which matched the role id pattern, is named) and s->digest /
+ * s->email_sha1 are still set where known. roles may be NULL to skip the
+ * role check. Details look like:
+ *   payload: larger than 262144 bytes
+ *   payload: invalid UTF-8 at byte 17: overlong encoding
+ *   payload: invalid JSON at byte 40: trailing comma
+ *   payload: nested deeper than 64 levels at byte 90
+ *   payload: top-level value must be an object
+ *   email: is required                      (missing_field)
+ *   skills[3]: must be 1-100 characters     (bad_field)
+ *   experience[2].years: must be a number 0-60
+ *   links.github: must be an http:// or https:// URL
+ *   consent: must be true                   (no_consent)
+ *   role: unknown role 'chef'               (unknown_role)
+ * A null is "absent" for optional fields only. Every string accepted holds
+ * no NUL, so the const char * fields are safe as C strings. */
 enum sub_code submission_parse(struct submission *s, const char *bytes, size_t len,
                                size_t max_bytes, const struct roleset *roles, char *detail,
                                size_t detail_len);
