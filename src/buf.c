@@ -62,9 +62,16 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 void buf_add_json_str(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
+    size_t run = 0; /* start of the pending run of bytes that need no escape */
+
+    buf_grow(b, n + 2);
     buf_addc(b, '"');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+            continue;
+        buf_add(b, s + run, i - run);
+        run = i + 1;
         switch (c) {
         case '"':
             buf_add(b, "\\\"", 2);
@@ -81,15 +88,13 @@ void buf_add_json_str(struct buf *b, const char *s, size_t n)
         case '\t':
             buf_add(b, "\\t", 2);
             break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                buf_add(b, e, 6);
-            } else {
-                buf_addc(b, (char)c);
-            }
+        default: {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            buf_add(b, e, 6);
+        }
         }
     }
+    buf_add(b, s + run, n - run);
     buf_addc(b, '"');
 }
 

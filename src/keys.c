@@ -17,3 +17,4 @@ char *keys_notif_processing(const char *p, const char *consumer) { return xaspri
 char *keys_dead(const char *p) { return xasprintf("%sdead", p); }
 char *keys_dead_item(const char *p, long long seq) { return xasprintf("%sdead:%lld", p, seq); }
 char *keys_dead_seq(const char *p) { return xasprintf("%sdead:seq", p); }
+char *keys_roles(const char *p) { return xasprintf("%sroles", p); }

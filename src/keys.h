@@ -17,5 +17,7 @@ char *keys_notif_processing(const char *prefix, const char *consumer);
 char *keys_dead(const char *prefix);
 char *keys_dead_item(const char *prefix, long long seq);
 char *keys_dead_seq(const char *prefix);
+/* The set of role ids that have applications (so `vetctl list` never scans). */
+char *keys_roles(const char *prefix);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include "out.h"
 #include "rconn.h"
+#include "keys.h"
 #include "xmalloc.h"
 
 const struct ctl_command ctl_commands[] = {
@@ -234,7 +235,7 @@ int ctl_parse(struct ctl *ctl, int argc, char **argv, const struct ctl_opt *opts
 
 char *ctl_key_roles(const struct ctl *ctl)
 {
-    return xasprintf("%sroles", ctl_prefix(ctl));
+    return keys_roles(ctl_prefix(ctl));
 }
 
 char *ctl_escape(const char *s)

@@ -313,6 +313,8 @@ static void vetd_on_stop_signal(evutil_socket_t sig, short what, void *arg)
 {
     (void)what;
     struct vetd *v = arg;
+    if (v->phase == VETD_DONE)
+        return;
     if (v->phase == VETD_STOPPING) {
         log_notice("second signal: exiting now");
         vetd_exit(v, 0);

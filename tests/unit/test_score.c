@@ -460,6 +460,27 @@ static void test_evidence_overlap(void **state)
     buf_free(&want);
 }
 
+/* The analysis escapes text exactly as buf_add_json_str does. */
+static void test_json_escaping(void **state)
+{
+    (void)state;
+    struct score_result res;
+    struct buf want = BUF_INIT;
+    static const char quote[] = "say \"Go\" \\ \x01\x1f\x7f caf\xc3\xa9 \xe2\x80\x99";
+
+    char *a = score_json("test-backend",
+                         HEAD ",\"cv_text\":\"say \\\"Go\\\" \\\\ \\u0001\\u001f\x7f "
+                              "caf\xc3\xa9 \xe2\x80\x99\"}",
+                         &res);
+    buf_adds(&want, "{\"field\":\"cv_text\",\"text\":");
+    buf_add_json_str(&want, quote, strlen(quote));
+    buf_addc(&want, '}');
+    if (strstr(a, want.data) == NULL)
+        fail_msg("%s not in %s", want.data, a);
+    free(a);
+    buf_free(&want);
+}
+
 static void test_plan_order(void **state)
 {
     (void)state;
@@ -554,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_required),
         cmocka_unit_test(test_evidence_limits),
         cmocka_unit_test(test_evidence_overlap),
+        cmocka_unit_test(test_json_escaping),
         cmocka_unit_test(test_plan_order),
         cmocka_unit_test(test_locale_independent),
         cmocka_unit_test(test_load_under_locale),
