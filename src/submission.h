@@ -43,10 +43,10 @@ struct submission {
     const char *cv_text;
     bool has_years;
     double years_experience;
-    json_object *skills;         /* array of strings, borrowed, or NULL */
-    json_object *certifications; /* array of strings, borrowed, or NULL */
-    json_object *experience;     /* array of objects, borrowed, or NULL */
-    json_object *links;          /* object of strings, borrowed, or NULL */
+    json_object *skills;               /* array of strings, borrowed, or NULL */
+    json_object *certifications;       /* array of strings, borrowed, or NULL */
+    json_object *experience;           /* array of objects, borrowed, or NULL */
+    json_object *links;                /* object of strings, borrowed, or NULL */
     char digest[HASH_HEX_LEN + 1];     /* sha1 of the raw bytes */
     bool has_email_sha1;               /* set as soon as `email` is a string */
     char email_sha1[HASH_HEX_LEN + 1]; /* also on rejection, for dead letters */

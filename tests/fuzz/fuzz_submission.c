@@ -77,8 +77,7 @@ static void check_grammar(const uint8_t *data, size_t size, enum sub_code code)
     }
     if (code == SUB_BAD_UTF8 || code == SUB_NOT_JSON || code == SUB_TOO_DEEP)
         fuzz_die("jsoncheck accepts, submission_parse says %s", sub_code_name(code));
-    o = fuzz_jsonc_parse(data, size, FUZZ_JSONC_DEPTH);
-    if (o == NULL)
+    if (!fuzz_jsonc_parse(data, size, FUZZ_JSONC_DEPTH, &o))
         fuzz_die("strict grammar accepts what json-c refuses");
     if ((r.top == '{') != json_object_is_type(o, json_type_object))
         fuzz_die("jsoncheck top '%c' disagrees with json-c's type", r.top);
@@ -118,8 +117,7 @@ static void check_analysis(const struct role *role, const struct score_result *r
         fuzz_die("score %d threshold %d", res->score, res->threshold);
     if (res->qualified && res->score < res->threshold)
         fuzz_die("qualified with %d < %d", res->score, res->threshold);
-    o = fuzz_jsonc_parse((const uint8_t *)res->analysis, n, FUZZ_JSONC_DEPTH);
-    if (o == NULL)
+    if (!fuzz_jsonc_parse((const uint8_t *)res->analysis, n, FUZZ_JSONC_DEPTH, &o))
         fuzz_die("json-c cannot parse the analysis");
     if (!json_object_object_get_ex(o, "score", &v) || json_object_get_int(v) != res->score)
         fuzz_die("analysis score differs from %d", res->score);

@@ -78,37 +78,37 @@ static inline bool fuzz_is_ws(uint8_t b)
     return b == ' ' || b == '\t' || b == '\n' || b == '\r';
 }
 
-/* Parse all of data with json-c (a fresh tokener allowing depth levels);
- * NULL unless the whole input, trailing white space aside, is one value.
- * The copy is NUL-terminated and the NUL is handed to json-c, which needs
- * it to finish a top-level number. Callers pass NUL-free input only. */
-static inline json_object *fuzz_jsonc_parse(const uint8_t *data, size_t len, int depth)
+/* Parse all of data with json-c (a fresh tokener allowing depth levels):
+ * true, with the value in *out (NULL for a JSON null), when the whole
+ * input, trailing white space aside, is one value. The copy is
+ * NUL-terminated and the NUL is handed to json-c, which needs it to finish
+ * a top-level number. Callers pass NUL-free input only. */
+static inline bool fuzz_jsonc_parse(const uint8_t *data, size_t len, int depth, json_object **out)
 {
     json_tokener *tok = json_tokener_new_ex(depth);
     char *copy = malloc(len + 1);
-    json_object *o;
+    bool ok;
     size_t end;
 
     if (tok == NULL || copy == NULL)
         abort();
     memcpy(copy, data, len);
     copy[len] = '\0';
-    o = json_tokener_parse_ex(tok, copy, (int)len + 1);
-    if (o != NULL && json_tokener_get_error(tok) == json_tokener_success) {
+    *out = json_tokener_parse_ex(tok, copy, (int)len + 1);
+    ok = json_tokener_get_error(tok) == json_tokener_success;
+    if (ok) {
         end = json_tokener_get_parse_end(tok);
         while (end < len && fuzz_is_ws(data[end]))
             end++;
-        if (end < len) {
-            json_object_put(o);
-            o = NULL;
-        }
-    } else {
-        json_object_put(o);
-        o = NULL;
+        ok = end >= len;
+    }
+    if (!ok) {
+        json_object_put(*out);
+        *out = NULL;
     }
     json_tokener_free(tok);
     free(copy);
-    return o;
+    return ok;
 }
 
 /* Replace path with exactly len bytes of data; abort on any error. */
