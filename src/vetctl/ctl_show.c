@@ -140,8 +140,9 @@ static void show_plan(struct ctl *ctl, struct buf *b, json_object *an)
         char *num = xasprintf("  %2zu. ", i + 1);
         struct buf line = BUF_INIT;
         buf_adds(b, num);
-        if (jstr(p, "group") != NULL)
-            buf_printf(&line, "[%s] ", jstr(p, "group"));
+        const char *group = jstr(p, "group");
+        if (group != NULL)
+            buf_printf(&line, "[%s] ", group);
         buf_adds(&line, jstr(p, "advice") ? jstr(p, "advice") : "");
         out_wrap(b, line.data, 0, strlen(num), width);
         buf_free(&line);
