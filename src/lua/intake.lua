@@ -100,6 +100,10 @@ local function vetd_settle_accept(keys, args, i, k, ctx)
     redis.call('ZADD', keys[k + 2], score, id)
     redis.call('RPUSH', keys[k + 1], args[i + 14])
     redis.call('SADD', keys[k + 3], id)
+    if not ctx.roles_added[args[i + 4]] then
+        redis.call('SADD', ctx.roles, args[i + 4])
+        ctx.roles_added[args[i + 4]] = true
+    end
     if args[i + 16] ~= '' then
         -- The envelope's head ends in `"analysis":`; the analysis text
         -- itself travels once and is spliced in as it is.
@@ -109,8 +113,8 @@ local function vetd_settle_accept(keys, args, i, k, ctx)
     return 'accepted'
 end
 
--- settle: KEYS processing, deliveries, dead, dead:seq, notifications, then
--- 4 keys per accepted item; ARGV now, instance, then one group per item:
+-- settle: KEYS processing, deliveries, dead, dead:seq, notifications, roles
+-- (the index of role ids with applications), then 4 keys per accepted item; ARGV now, instance, then one group per item:
 --   'A' raw digest id role state score qualified name email submitted_at
 --       received_at scored_at analysis history_event email_sha1 envelope_head
 --       (envelope_head: the candidate.qualified job up to `"analysis":`, or
@@ -120,10 +124,10 @@ end
 -- stale (the fence removed nothing: settled or reclaimed already).
 local function vetd_settle(keys, args)
     local ctx = {processing = keys[1], deliveries = keys[2], dead = keys[3],
-                 dead_seq = keys[4], notifications = keys[5], now = args[1],
-                 instance = args[2]}
+                 dead_seq = keys[4], notifications = keys[5], roles = keys[6],
+                 now = args[1], instance = args[2], roles_added = {}}
     local out = {}
-    local i, k = 3, 6
+    local i, k = 3, 7
     while i <= #args do
         local kind, raw = args[i], args[i + 1]
         local fenced = redis.call('LREM', ctx.processing, 1, raw) == 0

@@ -33,6 +33,7 @@
 
 #include "backoff.h"
 #include "cfg.h"
+#include "failpoint.h"
 #include "log.h"
 #include "timefmt.h"
 #include "xmalloc.h"
@@ -452,6 +453,10 @@ void conn_drop(struct conn *c, const char *why)
 
 void conn_tick(struct conn *c)
 {
+    /* Test builds only: leave overdue requests alone, so that a silent
+     * Redis shows as deaf (no WATCHDOG=1) instead of being reconnected. */
+    if (failpoint_on("no_deadline"))
+        return;
     int64_t now = conn_now();
     if (c->state == CONN_RESOLVING || c->state == CONN_CONNECTING) {
         if (now > c->connect_deadline)

@@ -395,6 +395,7 @@ static void instance_on_heartbeat(struct conn *c, struct redisReply *r, void *ar
     static const char *const queues[] = {"submissions", "processing", "dead", "notifications"};
     for (int i = 0; i < 4; i++)
         metrics_set_queue_depth(in->v->metrics, queues[i], r->element[1 + i]->integer);
+    in->v->queue_depth = r->element[1]->integer;
     instance_reclaim(in, r, 5);
 }
 

@@ -290,8 +290,8 @@ static bool intake_send_settle(struct intake *in, struct batch *b)
     struct vetd *v = in->v;
     char now[TIMEFMT_LEN + 1];
     timefmt_format(timefmt_now_ms(), now);
-    char *fixed[5] = {v->keys.processing, v->keys.deliveries, v->keys.dead, v->keys.dead_seq,
-                      v->keys.notifications};
+    char *fixed[SETTLE_FIXED_KEYS] = {v->keys.processing, v->keys.deliveries, v->keys.dead,
+                                      v->keys.dead_seq,   v->keys.notifications, v->keys.roles};
     struct settle_call call;
     settle_call_build(&call, vetd_fn(v, "settle"), fixed, now, v->cfg.instance, b->items, b->n);
     bool ok = conn_command(v->main, vetd_request_ms(v), intake_on_settle, b, call.argc, call.argv,

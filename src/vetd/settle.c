@@ -158,10 +158,11 @@ void settle_item_free(struct settle_item *it)
     memset(it, 0, sizeof *it);
 }
 
-void settle_call_build(struct settle_call *call, const char *fn, char *const fixed_keys[5],
+void settle_call_build(struct settle_call *call, const char *fn,
+                       char *const fixed_keys[SETTLE_FIXED_KEYS],
                        const char *now, const char *instance, struct settle_item *items, int n)
 {
-    int nkeys = 5, nargs = 2;
+    int nkeys = SETTLE_FIXED_KEYS, nargs = 2;
     for (int i = 0; i < n; i++) {
         nkeys += items[i].nkeys;
         nargs += items[i].nargs;
@@ -178,7 +179,7 @@ void settle_call_build(struct settle_call *call, const char *fn, char *const fix
     /* numkeys must outlive this function: keep it in argv's own block. */
     char *nk = xstrdup(numkeys);
     PUT(nk, strlen(nk));
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < SETTLE_FIXED_KEYS; k++)
         PUT(fixed_keys[k], strlen(fixed_keys[k]));
     for (int i = 0; i < n; i++)
         for (int k = 0; k < items[i].nkeys; k++)

@@ -48,8 +48,11 @@ void settle_prepare(struct settle_item *it, const char *raw, size_t len, const c
                     const struct settle_ctx *ctx, const char *received_at);
 void settle_item_free(struct settle_item *it);
 
+#define SETTLE_FIXED_KEYS 6
+
 /* The argv of one FCALL settle for n items: pointers into items and into
- * fixed_keys (processing, deliveries, dead, dead:seq, notifications), so
+ * fixed_keys (processing, deliveries, dead, dead:seq, notifications,
+ * roles), so
  * they live as long as those. fn is the Function's full name. Caller
  * frees argv and lens (not the strings). */
 struct settle_call {
@@ -57,7 +60,8 @@ struct settle_call {
     const char **argv;
     size_t *lens;
 };
-void settle_call_build(struct settle_call *call, const char *fn, char *const fixed_keys[5],
+void settle_call_build(struct settle_call *call, const char *fn,
+                       char *const fixed_keys[SETTLE_FIXED_KEYS],
                        const char *now, const char *instance, struct settle_item *items, int n);
 void settle_call_free(struct settle_call *call);
 

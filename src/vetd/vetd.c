@@ -217,6 +217,22 @@ static bool vetd_health(void *arg, const char **reason)
     return false;
 }
 
+/* STATUS= with live counts (issue 5): "connected; 1234 scored, 3 dead,
+ * queue 17". scored = applications this process stored, dead = dead
+ * letters it made, queue = the depth of P submissions at the last
+ * heartbeat (left out until the first one answered). */
+static void vetd_status(const struct vetd *v)
+{
+    const char *state =
+        conn_is_up(v->main) ? (v->ready ? "connected" : "starting") : "disconnected";
+    unsigned long long scored = intake_scored(v->intake), dead = intake_dead(v->intake);
+    if (v->queue_depth >= 0)
+        notify_status("%s; %llu scored, %llu dead, queue %lld", state, scored, dead,
+                      v->queue_depth);
+    else
+        notify_status("%s; %llu scored, %llu dead", state, scored, dead);
+}
+
 /* The maintenance tick (pgbouncer's janitor): request deadlines, the
  * heartbeat and reclaim, systemd's watchdog and status, the summary. */
 static void vetd_on_tick(evutil_socket_t fd, short what, void *arg)
@@ -232,9 +248,7 @@ static void vetd_on_tick(evutil_socket_t fd, short what, void *arg)
         notify_watchdog();
     if (!v->ready)
         notify_extend_timeout((uint64_t)v->cfg.heartbeat_interval_ms * 3000);
-    notify_status("%s; %llu scored, %llu dead",
-                  conn_is_up(v->main) ? (v->ready ? "connected" : "starting") : "disconnected",
-                  intake_scored(v->intake), intake_dead(v->intake));
+    vetd_status(v);
     int64_t now = vetd_mono_us() / 1000;
     if (now - v->last_summary_ms >= 60000) {
         v->last_summary_ms = now;
@@ -352,6 +366,7 @@ static void vetd_keys_make(struct vetd *v)
     v->keys.notifications = keys_notifications(p);
     v->keys.instance = keys_instance(p, name);
     v->keys.instances = keys_instances(p);
+    v->keys.roles = keys_roles(p);
 }
 
 static void vetd_keys_free(struct vetd_keys *k)
@@ -364,6 +379,7 @@ static void vetd_keys_free(struct vetd_keys *k)
     free(k->notifications);
     free(k->instance);
     free(k->instances);
+    free(k->roles);
 }
 
 static void vetd_signals(struct vetd *v)
@@ -391,6 +407,7 @@ bool vetd_init(struct vetd *v, const char *password, char **cause)
     for (int i = 0; vetd_verbs[i]; i++)
         v->fns[i] = xasprintf("%s_%s", lualib_name, vetd_verbs[i]);
     snprintf(v->scored_by, sizeof v->scored_by, "vetd %s", VETD_VERSION);
+    v->queue_depth = -1;
     vetd_keys_make(v);
     v->base = event_base_new();
     v->dns = vetd_dns(v->base);

@@ -29,7 +29,7 @@ enum vetd_phase {
 /* Key names of this daemon (prefix and instance are fixed for its life). */
 struct vetd_keys {
     char *submissions, *processing, *deliveries, *dead, *dead_seq, *notifications;
-    char *instance, *instances;
+    char *instance, *instances, *roles;
 };
 
 struct vetd {
@@ -56,6 +56,7 @@ struct vetd {
     struct event *tick_ev, *stop_ev, *hard_stop_ev;
     struct event *sig_term, *sig_int, *sig_hup;
     int64_t last_summary_ms;
+    long long queue_depth; /* P submissions at the last heartbeat; -1 unknown */
 };
 
 /* Everything up to the first connect: loop, signals, connections.

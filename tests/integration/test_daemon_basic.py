@@ -103,6 +103,12 @@ def test_samples():
             h.check(r.llen(p + "processing:t1") == 0, "processing list not empty")
             h.check(r.hlen(p + "deliveries") == 0, "deliveries not cleared")
             h.check(r.llen(p + "submissions") == 0, "queue not empty")
+            # The roles index (vetctl list reads it instead of scanning) holds
+            # exactly the roles of the stored applications.
+            stored_roles = {json.loads(h.sample(n))["role"].encode() for n in names
+                            if expected(n) in ("qualified", "not_qualified")}
+            h.check(r.smembers(p + "roles") == stored_roles,
+                    "roles index %r, expected %r" % (r.smembers(p + "roles"), stored_roles))
             log = d.logtext()
             for n in names:
                 obj = None
