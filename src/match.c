@@ -8,10 +8,8 @@
 #include "buf.h"
 #include "xmalloc.h"
 
-/* Offsets of the last MATCH_RING normalized bytes; must exceed MATCH_TERM_MAX. */
 /* States are numbered in 16 bits. */
 #define MATCH_STATES_MAX 65535
-#define MATCH_RING 256
 
 struct match_term {
     char *norm; /* folded: ASCII lower case, white-space runs as one ' ' */
@@ -24,7 +22,11 @@ struct match_term {
 /* The automaton is a full DFA over byte classes: every byte value that
  * occurs in some term gets a class of its own, all others share class 0,
  * so the transition table stays small (states x classes) and the scan
- * costs one table look-up per byte. */
+ * costs one table look-up per byte. White space has a class of its own
+ * and every state entered on it loops on it, so a run of white space
+ * folds to one ' ' inside the table instead of in a branch of the scan.
+ * The states that end some term are numbered last (from emit_min), so the
+ * scan tells them by comparing the state it already holds. */
 struct match_set {
     struct match_term *terms;
     size_t nterms;
@@ -33,15 +35,19 @@ struct match_set {
     uint16_t cls[256]; /* byte (already folded) -> class */
     size_t nclasses;
     int32_t *delta;       /* while compiling: nstates x nclasses, -1 = no edge */
+    int32_t *last;        /* while compiling: state -> class of its trie edge */
     uint16_t *dfa;        /* compiled: the same table in 16 bits (half the cache) */
-    uint8_t *emit;        /* state -> it ends some term, its own or on its fail chain */
+    uint32_t emit_min;    /* states from here on end some term (own or fail chain) */
     size_t total;         /* normalized bytes of all terms: bounds the states */
-    uint16_t rawcls[256]; /* raw byte -> class, ASCII case folded */
-    bool special[256];    /* the byte may start white space */
+    uint16_t rawcls[256]; /* raw byte -> class, ASCII case and white space folded */
     int32_t *out;         /* state -> first term ending there, or -1 */
     int32_t *dict;        /* state -> nearest fail-chain state with output, or -1 */
     size_t nstates;
 };
+
+/* The class of white space: ' ' is given class 1 whether or not a term
+ * holds one, since the scan folds all white space into it. */
+#define MATCH_SPACE_CLASS 1
 
 static unsigned char fold(unsigned char c)
 {
@@ -150,8 +156,8 @@ void match_set_free(struct match_set *ms)
         free(ms->terms[i].norm);
     free(ms->terms);
     free(ms->delta);
+    free(ms->last);
     free(ms->dfa);
-    free(ms->emit);
     free(ms->out);
     free(ms->dict);
     free(ms);
@@ -230,7 +236,8 @@ int match_set_add(struct match_set *ms, const char *term, char **cause)
 static void assign_classes(struct match_set *ms)
 {
     memset(ms->cls, 0, sizeof ms->cls);
-    ms->nclasses = 1;
+    ms->cls[' '] = MATCH_SPACE_CLASS;
+    ms->nclasses = MATCH_SPACE_CLASS + 1;
     for (size_t i = 0; i < ms->nterms; i++) {
         for (size_t k = 0; k < ms->terms[i].len; k++) {
             unsigned char c = (unsigned char)ms->terms[i].norm[k];
@@ -249,6 +256,7 @@ static void build_trie(struct match_set *ms)
     ms->delta = xreallocarray(NULL, maxstates * nc, sizeof *ms->delta);
     ms->out = xreallocarray(NULL, maxstates, sizeof *ms->out);
     ms->dict = xreallocarray(NULL, maxstates, sizeof *ms->dict);
+    ms->last = xcalloc(maxstates, sizeof *ms->last);
     memset(ms->delta, 0xff, maxstates * nc * sizeof *ms->delta);
     memset(ms->out, 0xff, maxstates * sizeof *ms->out);
     memset(ms->dict, 0xff, maxstates * sizeof *ms->dict);
@@ -258,8 +266,10 @@ static void build_trie(struct match_set *ms)
         int32_t s = 0;
         for (size_t k = 0; k < t->len; k++) {
             int32_t *e = &ms->delta[(size_t)s * nc + ms->cls[(unsigned char)t->norm[k]]];
-            if (*e < 0)
+            if (*e < 0) {
+                ms->last[ms->nstates] = ms->cls[(unsigned char)t->norm[k]];
                 *e = (int32_t)ms->nstates++;
+            }
             s = *e;
         }
         /* Keep identical terms chained in index order. */
@@ -308,23 +318,56 @@ static void build_links(struct match_set *ms)
     free(fail);
 }
 
-/* Narrow the table to 16 bits and note which states emit, so the scan loop
- * does one small look-up per byte and touches half the cache. */
+/* Renumber the states so that those which end a term come last, keeping
+ * the order otherwise (the root stays 0); perm maps old to new numbers. */
+static int32_t *order_states(struct match_set *ms)
+{
+    int32_t *perm = xreallocarray(NULL, ms->nstates, sizeof *perm);
+    int32_t next = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            ms->emit_min = (uint32_t)next;
+        for (size_t s = 0; s < ms->nstates; s++) {
+            bool emits = ms->out[s] >= 0 || ms->dict[s] >= 0;
+            if (emits == (pass == 1))
+                perm[s] = next++;
+        }
+    }
+    return perm;
+}
+
+/* Narrow the table to 16 bits in the new numbering, let every state
+ * entered on white space loop on it, and move out and dict along. */
 static void finish_dfa(struct match_set *ms)
 {
-    size_t n = ms->nstates * ms->nclasses;
+    size_t nc = ms->nclasses;
+    int32_t *perm = order_states(ms);
+    int32_t *out = xreallocarray(NULL, ms->nstates, sizeof *out);
+    int32_t *dict = xreallocarray(NULL, ms->nstates, sizeof *dict);
 
-    ms->dfa = xreallocarray(NULL, n, sizeof *ms->dfa);
-    for (size_t k = 0; k < n; k++)
-        ms->dfa[k] = (uint16_t)ms->delta[k];
+    ms->dfa = xreallocarray(NULL, ms->nstates * nc, sizeof *ms->dfa);
+    for (size_t s = 0; s < ms->nstates; s++) {
+        size_t to = (size_t)perm[s];
+        for (size_t c = 0; c < nc; c++)
+            ms->dfa[to * nc + c] = (uint16_t)perm[ms->delta[s * nc + c]];
+        if (s != 0 && ms->last[s] == MATCH_SPACE_CLASS)
+            ms->dfa[to * nc + MATCH_SPACE_CLASS] = (uint16_t)to;
+        out[to] = ms->out[s];
+        dict[to] = ms->dict[s] >= 0 ? perm[ms->dict[s]] : -1;
+    }
+    free(ms->out);
+    free(ms->dict);
     free(ms->delta);
+    free(ms->last);
+    free(perm);
+    ms->out = out;
+    ms->dict = dict;
     ms->delta = NULL;
-    ms->emit = xmalloc(ms->nstates);
-    for (size_t t = 0; t < ms->nstates; t++)
-        ms->emit[t] = ms->out[t] >= 0 || ms->dict[t] >= 0;
+    ms->last = NULL;
     for (size_t c = 0; c < 256; c++) {
-        ms->rawcls[c] = ms->cls[fold((unsigned char)c)];
-        ms->special[c] = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0xc2;
+        bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+        ms->rawcls[c] = space ? MATCH_SPACE_CLASS : ms->cls[fold((unsigned char)c)];
     }
 }
 
@@ -337,17 +380,43 @@ void match_set_compile(struct match_set *ms)
     ms->compiled = true;
 }
 
-/* Report the terms ending at state s if their word edges hold. npos is the
- * count of normalized bytes read; ring maps them to original offsets; the
- * last byte of a term is never a folded space, so it is one original byte. */
-static void report(const struct match_set *ms, int32_t s, size_t npos, const size_t *ring,
-                   const char *text, size_t len, match_fn fn, void *arg)
+/* The offset where a term of normalized text norm (len bytes) starts, when
+ * its last byte is text[end - 1]: walk back one byte per normalized byte
+ * and over a whole white-space run per ' ' (the byte before a run is never
+ * white space, as runs fold whole). */
+static size_t term_start(const char *text, const char *norm, size_t len, size_t end)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    size_t i = end;
+
+    while (len-- > 0) {
+        if (norm[len] != ' ') {
+            i--;
+            continue;
+        }
+        for (;;) {
+            if (i > 0 &&
+                (u[i - 1] == ' ' || u[i - 1] == '\t' || u[i - 1] == '\n' || u[i - 1] == '\r'))
+                i--;
+            else if (i > 1 && u[i - 1] == 0xa0 && u[i - 2] == 0xc2)
+                i -= 2;
+            else
+                break;
+        }
+    }
+    return i;
+}
+
+/* Report the terms ending at state s (which ends at text[end - 1]) if
+ * their word edges hold; the last byte of a term is never a folded space,
+ * so it is one original byte. */
+static void report(const struct match_set *ms, int32_t s, size_t end, const char *text, size_t len,
+                   match_fn fn, void *arg)
 {
     for (; s >= 0; s = ms->dict[s]) {
         for (int32_t p = ms->out[s]; p >= 0; p = ms->terms[p].next) {
             const struct match_term *t = &ms->terms[p];
-            struct match_hit hit = {(size_t)p, ring[(npos - t->len) % MATCH_RING],
-                                    ring[(npos - 1) % MATCH_RING] + 1};
+            struct match_hit hit = {(size_t)p, term_start(text, t->norm, t->len, end), end};
             if (t->word_start && hit.start > 0 && match_is_word(prev_cp(text, hit.start)))
                 continue;
             if (t->word_end && hit.end < len) {
@@ -360,28 +429,26 @@ static void report(const struct match_set *ms, int32_t s, size_t npos, const siz
     }
 }
 
+/* One table look-up per byte; only U+00A0 (C2 A0), the one white space
+ * longer than a byte, takes a branch of its own. */
 void match_set_scan(const struct match_set *ms, const char *text, size_t len, match_fn fn,
                     void *arg)
 {
-    size_t ring[MATCH_RING];
-    size_t i = 0, npos = 0, w, nc = ms->nclasses;
-    uint32_t st = 0;
+    const unsigned char *u = (const unsigned char *)text;
+    const uint16_t *dfa = ms->dfa;
+    size_t i = 0, nc = ms->nclasses;
+    uint32_t st = 0, emit_min = ms->emit_min;
 
     if (!ms->compiled || ms->nterms == 0)
         return;
     while (i < len) {
-        size_t at = i;
-        unsigned char c = (unsigned char)text[i];
-        if (ms->special[c] && (w = space_len(text, len, i)) != 0) {
-            while (i < len && (w = space_len(text, len, i)) != 0)
-                i += w;
-            c = ' ';
-        } else
-            i++;
-        ring[npos++ % MATCH_RING] = at;
-        st = ms->dfa[st * nc + ms->rawcls[c]];
-        if (ms->emit[st])
-            report(ms, (int32_t)st, npos, ring, text, len, fn, arg);
+        unsigned char c = u[i++];
+        uint32_t k = ms->rawcls[c];
+        if (c == 0xc2 && i < len && u[i] == 0xa0)
+            k = MATCH_SPACE_CLASS, i++;
+        st = dfa[st * nc + k];
+        if (st >= emit_min)
+            report(ms, (int32_t)st, i, text, len, fn, arg);
     }
 }
 
