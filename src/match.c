@@ -36,8 +36,10 @@ struct match_set {
     size_t nclasses;
     int32_t *delta;       /* while compiling: nstates x nclasses, -1 = no edge */
     int32_t *last;        /* while compiling: state -> class of its trie edge */
-    uint16_t *dfa;        /* compiled: the same table in 16 bits (half the cache) */
-    uint32_t emit_min;    /* states from here on end some term (own or fail chain) */
+    uint32_t *dfa;        /* compiled: the same table, entries premultiplied (below) */
+    uint32_t emit_min;    /* rows from here on end some term (own or fail chain) */
+    uint32_t inword;      /* the row of the in-word root (build_links) */
+    bool stay[256];       /* the raw byte leaves the scan in the in-word root */
     size_t total;         /* normalized bytes of all terms: bounds the states */
     uint16_t rawcls[256]; /* raw byte -> class, ASCII case and white space folded */
     int32_t *out;         /* state -> first term ending there, or -1 */
@@ -46,8 +48,11 @@ struct match_set {
 };
 
 /* The class of white space: ' ' is given class 1 whether or not a term
- * holds one, since the scan folds all white space into it. */
+ * holds one, since the scan folds all white space into it. Class 2 holds
+ * the ASCII word bytes no term holds, class 0 all other such bytes, so
+ * every class is all word bytes or none (see build_links). */
 #define MATCH_SPACE_CLASS 1
+#define MATCH_WORD_CLASS 2
 
 static unsigned char fold(unsigned char c)
 {
@@ -235,22 +240,24 @@ int match_set_add(struct match_set *ms, const char *term, char **cause)
 
 static void assign_classes(struct match_set *ms)
 {
-    memset(ms->cls, 0, sizeof ms->cls);
+    for (size_t c = 0; c < 256; c++)
+        ms->cls[c] = c < 0x80 && match_is_word((uint32_t)c) ? MATCH_WORD_CLASS : 0;
     ms->cls[' '] = MATCH_SPACE_CLASS;
-    ms->nclasses = MATCH_SPACE_CLASS + 1;
+    ms->nclasses = MATCH_WORD_CLASS + 1;
     for (size_t i = 0; i < ms->nterms; i++) {
         for (size_t k = 0; k < ms->terms[i].len; k++) {
             unsigned char c = (unsigned char)ms->terms[i].norm[k];
-            if (ms->cls[c] == 0)
+            if (ms->cls[c] == 0 || ms->cls[c] == MATCH_WORD_CLASS)
                 ms->cls[c] = (uint16_t)ms->nclasses++;
         }
     }
 }
 
-/* Insert every term into a trie laid out in delta (-1 = no edge yet). */
+/* Insert every term into a trie laid out in delta (-1 = no edge yet), with
+ * room for one more state (the in-word root of build_links). */
 static void build_trie(struct match_set *ms)
 {
-    size_t maxstates = 1, nc = ms->nclasses;
+    size_t maxstates = 2, nc = ms->nclasses;
     for (size_t i = 0; i < ms->nterms; i++)
         maxstates += ms->terms[i].len;
     ms->delta = xreallocarray(NULL, maxstates * nc, sizeof *ms->delta);
@@ -280,22 +287,56 @@ static void build_trie(struct match_set *ms)
     }
 }
 
+/* Which trie states a match may pass through when the byte before its
+ * start is an ASCII word byte: those on the path of a term whose first
+ * code point is not a word character (a term that starts with a word
+ * character cannot meet there, SPEC §4). */
+static bool *inword_states(const struct match_set *ms)
+{
+    bool *allow = xcalloc(ms->nstates, sizeof *allow);
+
+    for (size_t i = 0; i < ms->nterms; i++) {
+        const struct match_term *t = &ms->terms[i];
+        int32_t s = 0;
+        for (size_t k = 0; !t->word_start && k < t->len; k++) {
+            s = ms->delta[(size_t)s * ms->nclasses + ms->cls[(unsigned char)t->norm[k]]];
+            allow[s] = true;
+        }
+    }
+    return allow;
+}
+
 /* Breadth first over the trie: fail links become DFA edges, and each state
  * learns the nearest state on its fail chain that ends a term (dict), so a
- * scan reports every term, including those inside longer ones. */
+ * scan reports every term, including those inside longer ones.
+ *
+ * The root is split in two. After an ASCII word byte the scan is in the
+ * in-word root, which starts only the terms that may begin inside a word;
+ * the others could never pass the word-boundary rule there. So inside a
+ * word that starts no term the scan stays in one state, and the states it
+ * visits fit in the cache. Bytes of other classes (white space, any byte
+ * of U+0080 and above) count as boundaries: a start they allow that the
+ * rule refuses is still refused by report(), so nothing changes but the
+ * number of candidates. */
 static void build_links(struct match_set *ms)
 {
     size_t nc = ms->nclasses, head = 0, tail = 0;
+    int32_t win = (int32_t)ms->nstates++; /* the in-word root */
     int32_t *queue = xreallocarray(NULL, ms->nstates, sizeof *queue);
     int32_t *fail = xreallocarray(NULL, ms->nstates, sizeof *fail);
+    bool *allow = inword_states(ms);
+    bool *word = xcalloc(nc, sizeof *word);
 
-    fail[0] = 0;
+    for (size_t c = 0; c < 256; c++)
+        word[ms->cls[c]] = word[ms->cls[c]] || (c < 0x80 && match_is_word((uint32_t)c));
+    fail[0] = fail[win] = 0;
     for (size_t c = 0; c < nc; c++) {
-        int32_t *e = &ms->delta[c];
+        int32_t *e = &ms->delta[c], root = word[c] ? win : 0;
+        ms->delta[(size_t)win * nc + c] = *e >= 0 && allow[*e] ? *e : root;
         if (*e < 0)
-            *e = 0;
+            *e = root;
         else {
-            fail[*e] = 0;
+            fail[*e] = root;
             queue[tail++] = *e;
         }
     }
@@ -316,6 +357,8 @@ static void build_links(struct match_set *ms)
     }
     free(queue);
     free(fail);
+    free(allow);
+    free(word);
 }
 
 /* Renumber the states so that those which end a term come last, keeping
@@ -343,6 +386,7 @@ static void finish_dfa(struct match_set *ms)
 {
     size_t nc = ms->nclasses;
     int32_t *perm = order_states(ms);
+    size_t inword = (size_t)perm[ms->nstates - 1]; /* build_links added it last */
     int32_t *out = xreallocarray(NULL, ms->nstates, sizeof *out);
     int32_t *dict = xreallocarray(NULL, ms->nstates, sizeof *dict);
 
@@ -350,9 +394,9 @@ static void finish_dfa(struct match_set *ms)
     for (size_t s = 0; s < ms->nstates; s++) {
         size_t to = (size_t)perm[s];
         for (size_t c = 0; c < nc; c++)
-            ms->dfa[to * nc + c] = (uint16_t)perm[ms->delta[s * nc + c]];
+            ms->dfa[to * nc + c] = (uint32_t)((size_t)perm[ms->delta[s * nc + c]] * nc);
         if (s != 0 && ms->last[s] == MATCH_SPACE_CLASS)
-            ms->dfa[to * nc + MATCH_SPACE_CLASS] = (uint16_t)to;
+            ms->dfa[to * nc + MATCH_SPACE_CLASS] = (uint32_t)(to * nc);
         out[to] = ms->out[s];
         dict[to] = ms->dict[s] >= 0 ? perm[ms->dict[s]] : -1;
     }
@@ -369,6 +413,9 @@ static void finish_dfa(struct match_set *ms)
         bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
         ms->rawcls[c] = space ? MATCH_SPACE_CLASS : ms->cls[fold((unsigned char)c)];
     }
+    ms->inword = (uint32_t)(inword * nc);
+    for (size_t c = 0; c < 256; c++)
+        ms->stay[c] = ms->dfa[ms->inword + ms->rawcls[c]] == ms->inword;
 }
 
 void match_set_compile(struct match_set *ms)
@@ -435,20 +482,29 @@ void match_set_scan(const struct match_set *ms, const char *text, size_t len, ma
                     void *arg)
 {
     const unsigned char *u = (const unsigned char *)text;
-    const uint16_t *dfa = ms->dfa;
-    size_t i = 0, nc = ms->nclasses;
-    uint32_t st = 0, emit_min = ms->emit_min;
+    const uint32_t *dfa = ms->dfa;
+    size_t i = 0;
+    uint32_t st = 0, emit_min = ms->emit_min * (uint32_t)ms->nclasses;
 
     if (!ms->compiled || ms->nterms == 0)
         return;
     while (i < len) {
+        /* Inside a word that starts no term, the state cannot change until
+         * the word ends: skip those bytes without the dependent look-ups
+         * (their chain, not the cache, bounds the scan's speed). */
+        if (st == ms->inword) {
+            while (i < len && ms->stay[u[i]])
+                i++;
+            if (i == len)
+                break;
+        }
         unsigned char c = u[i++];
         uint32_t k = ms->rawcls[c];
         if (c == 0xc2 && i < len && u[i] == 0xa0)
             k = MATCH_SPACE_CLASS, i++;
-        st = dfa[st * nc + k];
+        st = dfa[st + k];
         if (st >= emit_min)
-            report(ms, (int32_t)st, i, text, len, fn, arg);
+            report(ms, (int32_t)(st / ms->nclasses), i, text, len, fn, arg);
     }
 }
 
@@ -506,24 +562,82 @@ static void add_folded(struct buf *out, const char *s, size_t len, size_t from, 
     }
 }
 
+static bool is_ascii_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* True when every byte of s[from, to) is ASCII and no two bytes below 0x21
+ * touch (so no two white-space bytes do): there every unit is one byte,
+ * so the excerpt's arithmetic needs no stepping. Most text is like this;
+ * the rest takes the general path. *ctl is set when some byte is below
+ * 0x20. Excerpts run this on every quoted byte, so it looks at eight
+ * bytes at a time, without a branch per byte. */
+static bool plain_bytes(const char *s, size_t from, size_t to, bool *ctl)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    uint64_t bad = 0, low = 0, prev = 0; /* prev: the last byte was below 0x21 */
+    size_t i = from;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    for (; i + 8 <= to; i += 8) {
+        uint64_t w;
+        memcpy(&w, u + i, 8);
+        /* The high bit of each byte: set for a byte below 0x21 (lt21) or
+         * below 0x20 (lt20); a byte with its own high bit set is bad. */
+        uint64_t lt21 = ~((w & ~high) + ones * (0x80 - 0x21)) & ~w & high;
+        uint64_t lt20 = ~((w & ~high) + ones * (0x80 - 0x20)) & ~w & high;
+        bad |= (w & high) | (lt21 & ((lt21 << 8) | prev));
+        low |= lt20;
+        prev = lt21 >> 56;
+    }
+    prev = prev != 0;
+#endif
+    for (; i < to; i++) {
+        uint64_t sp = u[i] < 0x21;
+        bad |= (uint64_t)(u[i] >> 7) | (sp & prev);
+        low |= u[i] < 0x20;
+        prev = sp;
+    }
+    *ctl = low != 0;
+    return bad == 0;
+}
+
 void match_excerpt_span(const char *text, size_t len, size_t start, size_t end, size_t *from,
                         size_t *to)
 {
     size_t m = 0, i = start, l = 0, r = 0, lb, rb;
+    bool ctl;
 
-    while (i < end && m < MATCH_EXCERPT_MAX) {
-        i = unit_next(text, len, i);
-        m++;
+    /* When the match is cut, the byte after the cut must be checked too. */
+    m = end - start < MATCH_EXCERPT_MAX ? end - start : MATCH_EXCERPT_MAX;
+    if (plain_bytes(text, start, start + m < end ? start + m + 1 : end, &ctl))
+        i = start + m;
+    else {
+        for (m = 0; i < end && m < MATCH_EXCERPT_MAX; m++)
+            i = unit_next(text, len, i);
     }
     end = i < end ? i : end;
     lb = (MATCH_EXCERPT_MAX - m) / 2;
     lb = lb < MATCH_EXCERPT_CONTEXT ? lb : MATCH_EXCERPT_CONTEXT;
-    for (; l < lb && start > 0; l++)
-        start = unit_prev(text, len, start);
+    /* The byte before the last unit must be checked too: white space there
+     * would make that unit longer. */
+    if (plain_bytes(text, start > lb ? start - lb - 1 : 0, start, &ctl)) {
+        l = start < lb ? start : lb;
+        start -= l;
+    } else {
+        for (; l < lb && start > 0; l++)
+            start = unit_prev(text, len, start);
+    }
     rb = MATCH_EXCERPT_MAX - m - l;
     rb = rb < MATCH_EXCERPT_CONTEXT ? rb : MATCH_EXCERPT_CONTEXT;
-    for (; r < rb && end < len; r++)
-        end = unit_next(text, len, end);
+    if (plain_bytes(text, end, len - end > rb ? end + rb + 1 : len, &ctl))
+        end += len - end < rb ? len - end : rb;
+    else {
+        for (; r < rb && end < len; r++)
+            end = unit_next(text, len, end);
+    }
     *from = start;
     *to = end;
 }
@@ -532,6 +646,26 @@ void match_excerpt_add(struct buf *out, const char *text, size_t len, size_t fro
 {
     const unsigned char *u = (const unsigned char *)text;
 
+    bool ctl;
+
+    if (plain_bytes(text, from, to, &ctl)) {
+        /* Runs are single bytes here: trim one at each end, and copy the
+         * rest with tab, CR and LF as ' '. */
+        from += from < to && is_ascii_space(u[from]);
+        to -= to > from && is_ascii_space(u[to - 1]);
+        while (ctl && from < to) {
+            size_t run = from;
+            while (run < to && (u[run] >= 0x20 || !is_ascii_space(u[run])))
+                run++;
+            buf_add(out, text + from, run - from);
+            if (run == to)
+                return;
+            buf_addc(out, ' ');
+            from = run + 1;
+        }
+        buf_add(out, text + from, to - from);
+        return;
+    }
     while (from < to && space_len(text, len, from) != 0)
         from = unit_next(text, len, from);
     for (;;) { /* trim trailing white space, U+00A0 (two bytes) included */

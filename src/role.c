@@ -220,6 +220,7 @@ static bool load_fields(struct loader *ld, json_object *obj, const char *jpath,
         for (size_t f = 0; f < ROLE_FIELD_COUNT; f++)
             c->fields[f] = (enum role_field)f, c->rank[f] = (int)f;
         c->nfields = ROLE_FIELD_COUNT;
+        c->ordered = true;
         return true;
     }
     char *p = key_path(jpath, "fields");
@@ -249,6 +250,9 @@ static bool load_fields(struct loader *ld, json_object *obj, const char *jpath,
         c->rank[f] = (int)c->nfields;
         c->fields[c->nfields++] = (enum role_field)f;
     }
+    c->ordered = true;
+    for (size_t i = 1; i < c->nfields; i++)
+        c->ordered = c->ordered && c->fields[i - 1] < c->fields[i];
     ok = true;
 out:
     free(p);
@@ -348,19 +352,100 @@ out:
     return ok;
 }
 
+static bool is_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* The end of the bracket expression p[i..] (just past '['), or 0 when it
+ * holds something whose meaning case folding could change. */
+static size_t bracket_folds(const char *p, size_t i)
+{
+    static const char *const classes[] = {"alpha", "alnum", "digit", "xdigit", "space",
+                                          "blank", "punct", "cntrl", "print",  "graph"};
+    bool first = true;
+
+    if (p[i] == '^')
+        i++;
+    for (; p[i] != ']' || first; first = false) {
+        unsigned char lo = (unsigned char)p[i], hi;
+        if (lo == '\0' || lo >= 0x80 || (lo == '[' && (p[i + 1] == '.' || p[i + 1] == '=')))
+            return 0;
+        if (lo == '[' && p[i + 1] == ':') {
+            const char *end = strstr(p + i + 2, ":]");
+            size_t n = end != NULL ? (size_t)(end - (p + i + 2)) : 0, k = 0;
+            while (k < 10 && (strlen(classes[k]) != n || strncmp(classes[k], p + i + 2, n) != 0))
+                k++;
+            if (k == 10)
+                return 0;
+            i += n + 4;
+            continue;
+        }
+        hi = (unsigned char)(p[i + 1] == '-' ? p[i + 2] : '\0');
+        if (hi != '\0' && hi != ']') {
+            bool digits = lo >= '0' && lo <= '9' && hi >= '0' && hi <= '9';
+            bool lower = lo >= 'a' && lo <= 'z' && hi >= 'a' && hi <= 'z';
+            bool upper = lo >= 'A' && lo <= 'Z' && hi >= 'A' && hi <= 'Z';
+            if (!digits && !lower && !upper)
+                return 0;
+            i += 3;
+        } else
+            i++;
+    }
+    return i;
+}
+
+/* True when p, lower-cased and compiled without REG_ICASE, matches the
+ * lower-cased text exactly where p with REG_ICASE matches the text: then
+ * the scorer lower-cases each text once instead of glibc upper-casing it
+ * again on every regexec call. It holds when every atom of p matches a
+ * byte c with REG_ICASE iff its lower-cased form matches tolower(c) (the
+ * C locale folds ASCII only, and lower-casing keeps every offset): plain
+ * characters, '.', escaped punctuation, and brackets of single characters,
+ * digit or same-case letter ranges and case-closed classes. Escapes of
+ * letters or digits (GNU \w, back-references), [:upper:], [:lower:],
+ * collating elements and other ranges keep REG_ICASE. */
+static bool pattern_folds(const char *p)
+{
+    for (size_t i = 0; p[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 0x80 || (c == '\\' && (p[i + 1] == '\0' || is_alnum((unsigned char)p[i + 1]))))
+            return false;
+        if (c == '\\')
+            i++;
+        else if (c == '[' && (i = bracket_folds(p, i + 1)) == 0)
+            return false;
+    }
+    return true;
+}
+
 /* Compile a pattern in the C locale; a pattern that matches the empty text
- * would meet every profile, so it is refused. */
+ * would meet every profile, so it is refused. A pattern that folds is then
+ * compiled again, lower-cased and without REG_ICASE (see pattern_folds). */
 static bool load_pattern(struct loader *ld, struct role_criterion *c, json_object *v, const char *p)
 {
     char msg[256];
 
     if (!json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0)
         return sem_error(ld, p, "must be a non-empty string");
+    const char *pat = json_object_get_string(v);
     locale_t old = uselocale(ld->loc);
-    int rc = regcomp(&c->re, json_object_get_string(v), REG_EXTENDED | REG_ICASE);
+    int rc = regcomp(&c->re, pat, REG_EXTENDED | REG_ICASE);
     bool empty = rc == 0 && regexec(&c->re, "", 0, NULL, 0) == 0;
     if (rc != 0)
         regerror(rc, &c->re, msg, sizeof msg);
+    if (rc == 0 && !empty && pattern_folds(pat)) {
+        char *low = xstrdup(pat);
+        regex_t re;
+        for (char *q = low; *q != '\0'; q++)
+            *q = (*q >= 'A' && *q <= 'Z') ? (char)(*q - 'A' + 'a') : *q;
+        if (regcomp(&re, low, REG_EXTENDED) == 0) {
+            regfree(&c->re);
+            c->re = re;
+            c->re_lower = true;
+        }
+        free(low);
+    }
     uselocale(old);
     if (rc != 0)
         return sem_error(ld, p, "bad regular expression: %s", msg);
@@ -559,6 +644,7 @@ static void render_json(struct role *r)
     add_member(&b, ",", "role_title", r->title);
     add_member(&b, ",", "role_version", r->version);
     add_member(&b, ",", "role_sha1", r->sha1);
+    r->json_head_len = b.len;
     r->json_head = buf_steal(&b);
     for (size_t i = 0; i < r->ncriteria; i++) {
         struct role_criterion *c = &r->criteria[i];
@@ -566,13 +652,18 @@ static void render_json(struct role *r)
         add_member(&b, ",", "label", c->label);
         add_member(&b, ",", "group", c->group);
         buf_printf(&b, ",\"weight\":%d", c->weight);
+        c->json_head_len = b.len;
         c->json_head = buf_steal(&b);
         add_member(&b, ",", "advice", c->advice);
+        c->json_advice_len = b.len;
         c->json_advice = buf_steal(&b);
         c->json_step = render_step(c->group, c->advice);
+        c->json_step_len = strlen(c->json_step);
     }
-    for (size_t i = 0; i < r->nsteps; i++)
+    for (size_t i = 0; i < r->nsteps; i++) {
         r->steps[i].json = render_step(r->steps[i].group, r->steps[i].advice);
+        r->steps[i].json_len = strlen(r->steps[i].json);
+    }
 }
 
 /* The top-level members, checked in the order of the format. */

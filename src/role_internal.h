@@ -46,10 +46,13 @@ struct role_criterion {
     enum role_field fields[ROLE_FIELD_COUNT];
     size_t nfields;
     int rank[ROLE_FIELD_COUNT];
+    bool ordered; /* the ranks rise in canonical order: evidence comes sorted */
     size_t nentries; /* terms: 1; count: the number of entries */
     int min;         /* count: entries needed; terms: 1 */
     regex_t re;      /* pattern: compiled in the C locale */
     bool has_re;     /* re is compiled (and must be freed) */
+    bool re_lower;   /* re is the pattern lower-cased, without REG_ICASE: it
+                      * runs on the text lower-cased (ASCII), see role.c */
     double min_years;
     char **links; /* link: the link names */
     size_t nlinks;
@@ -59,12 +62,14 @@ struct role_criterion {
     char *json_head;
     char *json_advice;
     char *json_step;
+    size_t json_head_len, json_advice_len, json_step_len;
 };
 
 struct role_step {
     char *group;
     char *advice;
     char *json; /* the plan item {"group":..,"advice":..}, pre-rendered */
+    size_t json_len;
 };
 
 /* Which criterion and which count entry a term of the automaton belongs to. */
@@ -85,6 +90,7 @@ struct role {
     int threshold;
     char sha1[HASH_HEX_LEN + 1]; /* of the file's bytes */
     char *json_head; /* "role" to "role_sha1", pre-rendered: {"role":..,.."role_sha1":".." */
+    size_t json_head_len;
     struct role_criterion *criteria;
     size_t ncriteria;
     struct role_step *steps;

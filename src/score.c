@@ -18,71 +18,55 @@
 /* Where a text came from: experience entries have two parts. */
 enum unit_part { PART_NONE, PART_TITLE, PART_DESCRIPTION };
 
-/* Append s as a JSON string literal, byte-identical to buf_add_json_str
- * but copying runs of plain bytes at once: analyses quote long advice and
- * evidence texts, and a call per byte made scoring several times slower. */
-static void add_json(struct buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t i = 0;
-
-    buf_addc(b, '"');
-    while (i < n) {
-        size_t run = i;
-        unsigned char c = 0;
-        while (run < n && (c = (unsigned char)s[run]) >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-            run++;
-        buf_add(b, s + i, run - i);
-        if (run == n)
-            break;
-        if (c == '"' || c == '\\')
-            buf_addc(b, '\\'), buf_addc(b, (char)c);
-        else if (c == '\n' || c == '\r' || c == '\t')
-            buf_add(b, c == '\n' ? "\\n" : c == '\r' ? "\\r" : "\\t", 2);
-        else {
-            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            buf_add(b, e, 6);
-        }
-        i = run + 1;
-    }
-    buf_addc(b, '"');
-}
-
 /* One place a criterion's test matched. */
 struct hit {
     int rank;    /* the field's position in the criterion's field list */
     size_t unit; /* sequence number of the text in canonical order */
     size_t start, end;
     size_t entry; /* count entry (0 otherwise) */
+    size_t crit;  /* the criterion */
     enum role_field field;
     size_t index; /* array index, for array fields */
     enum unit_part part;
     const char *text;
     size_t len;
     size_t qfrom, qto; /* the quoted span, once the hit is kept */
+    bool quoted;       /* qfrom and qto are set for [start, end) */
 };
 
 struct crit_state {
     bool met;
-    bool *entries; /* count/terms: which entries occurred */
-    struct hit *hits;
-    size_t nhits, cap;
+    bool *entries;    /* count/terms: which entries occurred */
+    struct hit *hits; /* this criterion's hits, once evaluate sorted them */
+    size_t nhits;
+    /* A pattern of ordered fields settles its evidence as it goes: kept is
+     * the number of quotes pick_evidence will keep from the hits so far,
+     * of which the last is in text last_unit and ends at last_qto. At
+     * SCORE_EVIDENCE_MAX it is done: no later hit could be quoted. */
+    size_t kept, last_unit, last_qto;
+    bool done;
 };
 
-/* The text being scanned and everything collected so far. */
+/* The text being scanned and everything collected so far. Every hit goes
+ * into one pool, in scan order, sorted by criterion at the end: one
+ * growing array instead of one per criterion. */
 struct scorer {
     const struct role *r;
     struct crit_state *cs;
-    struct hit unit; /* the fields describing the current text */
+    struct hit unit;  /* the fields describing the current text */
+    struct hit *pool; /* every hit, in the order found */
+    size_t npool, cap;
+    char *lower; /* the current text ASCII lower-cased, for folded patterns */
+    size_t lower_cap;
 };
 
-static void add_hit(struct crit_state *st, const struct hit *h)
+static void add_hit(struct scorer *sc, const struct hit *h)
 {
-    if (st->nhits == st->cap) {
-        st->cap = st->cap ? st->cap * 2 : 8;
-        st->hits = xreallocarray(st->hits, st->cap, sizeof *st->hits);
+    if (sc->npool == sc->cap) {
+        sc->cap = sc->cap ? sc->cap * 2 : 256;
+        sc->pool = xreallocarray(sc->pool, sc->cap, sizeof *sc->pool);
     }
-    st->hits[st->nhits++] = *h;
+    sc->pool[sc->npool++] = *h;
 }
 
 static void on_term(void *arg, const struct match_hit *mh)
@@ -90,33 +74,59 @@ static void on_term(void *arg, const struct match_hit *mh)
     struct scorer *sc = arg;
     const struct role_term *owner = &sc->r->owners[mh->term];
     const struct role_criterion *c = &sc->r->criteria[owner->criterion];
-    struct crit_state *st = &sc->cs[owner->criterion];
-    struct hit h = sc->unit;
+    struct hit h;
 
-    if (c->rank[h.field] < 0)
+    if (c->rank[sc->unit.field] < 0)
         return;
-    st->entries[owner->entry] = true;
+    sc->cs[owner->criterion].entries[owner->entry] = true;
+    h = sc->unit;
     h.rank = c->rank[h.field];
     h.start = mh->start;
     h.end = mh->end;
     h.entry = owner->entry;
-    add_hit(st, &h);
+    h.crit = owner->criterion;
+    add_hit(sc, &h);
+}
+
+/* Fix the span the quote of h shows (match_excerpt_span). */
+static void quote_span(struct hit *h)
+{
+    match_excerpt_span(h->text, h->len, h->start, h->end, &h->qfrom, &h->qto);
+    h->quoted = true;
+}
+
+/* Follow pick_evidence over a pattern's hits as they come: they arrive
+ * sorted (ordered fields, then by start, never overlapping), so a hit is
+ * a new quote unless the last quote of its text already shows it. */
+static void settle(const struct role_criterion *c, struct crit_state *st, struct hit *h)
+{
+    if (!c->ordered || (st->kept > 0 && st->last_unit == h->unit && h->end <= st->last_qto))
+        return;
+    quote_span(h);
+    st->kept++;
+    st->last_unit = h->unit;
+    st->last_qto = h->qto;
+    st->done = st->kept == SCORE_EVIDENCE_MAX;
 }
 
 /* Up to SCORE_EVIDENCE_MAX matches of c's pattern in the current text (more
- * could never be quoted: later ones in the same text sort after them). */
+ * could never be quoted: later ones in the same text sort after them),
+ * and none once the criterion's quotes are settled. */
 static void run_pattern(struct scorer *sc, size_t ci)
 {
     const struct role_criterion *c = &sc->r->criteria[ci];
+    struct crit_state *st = &sc->cs[ci];
     struct hit h = sc->unit;
+    const char *text = c->re_lower ? sc->lower : h.text;
     size_t off = 0, found = 0;
     regmatch_t m;
 
     h.rank = c->rank[h.field];
-    while (off <= h.len && found < SCORE_EVIDENCE_MAX) {
+    h.crit = ci;
+    while (off <= h.len && found < SCORE_EVIDENCE_MAX && !st->done) {
         m.rm_so = (regoff_t)off;
         m.rm_eo = (regoff_t)h.len;
-        if (regexec(&c->re, h.text, 1, &m, REG_STARTEND | (off > 0 ? REG_NOTBOL : 0)) != 0)
+        if (regexec(&c->re, text, 1, &m, REG_STARTEND | (off > 0 ? REG_NOTBOL : 0)) != 0)
             break;
         if (m.rm_eo == m.rm_so) {
             /* An empty match (e.g. only an anchor): step one code point. */
@@ -129,17 +139,37 @@ static void run_pattern(struct scorer *sc, size_t ci)
         }
         h.start = (size_t)m.rm_so;
         h.end = (size_t)m.rm_eo;
-        add_hit(&sc->cs[ci], &h);
-        sc->cs[ci].met = true;
+        h.quoted = false;
+        settle(c, st, &h);
+        add_hit(sc, &h);
+        st->met = true;
         found++;
         off = h.end;
     }
+}
+
+/* Copy the current text to sc->lower with ASCII upper case folded. */
+static void lower_text(struct scorer *sc)
+{
+    const unsigned char *t = (const unsigned char *)sc->unit.text;
+    size_t n = sc->unit.len;
+
+    if (n + 1 > sc->lower_cap) {
+        sc->lower_cap = n + 1 > 2 * sc->lower_cap ? n + 1 : 2 * sc->lower_cap;
+        free(sc->lower);
+        sc->lower = xmalloc(sc->lower_cap);
+    }
+    for (size_t i = 0; i < n; i++)
+        sc->lower[i] = (char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] + ('a' - 'A') : t[i]);
+    sc->lower[n] = '\0';
 }
 
 /* Scan one text: every term at once, then each pattern that looks here. */
 static void scan_unit(struct scorer *sc, enum role_field field, size_t index, enum unit_part part,
                       json_object *str)
 {
+    bool lowered = false;
+
     if (str == NULL || !json_object_is_type(str, json_type_string))
         return;
     sc->unit.field = field;
@@ -150,8 +180,11 @@ static void scan_unit(struct scorer *sc, enum role_field field, size_t index, en
     match_set_scan(sc->r->terms, sc->unit.text, sc->unit.len, on_term, sc);
     for (size_t ci = 0; ci < sc->r->ncriteria; ci++) {
         const struct role_criterion *c = &sc->r->criteria[ci];
-        if (c->test == ROLE_TEST_PATTERN && c->rank[field] >= 0)
-            run_pattern(sc, ci);
+        if (c->test != ROLE_TEST_PATTERN || c->rank[field] < 0 || sc->cs[ci].done)
+            continue;
+        if (c->re_lower && !lowered)
+            lower_text(sc), lowered = true;
+        run_pattern(sc, ci);
     }
     sc->unit.unit++;
 }
@@ -226,9 +259,10 @@ static void test_years(const struct role_criterion *c, const struct submission *
     st->met = years >= c->min_years;
 }
 
-static void test_links(const struct role_criterion *c, const struct submission *s,
-                       struct crit_state *st)
+static void test_links(struct scorer *sc, size_t ci, const struct submission *s)
 {
+    const struct role_criterion *c = &sc->r->criteria[ci];
+
     for (size_t i = 0; i < c->nlinks; i++) {
         json_object *v = member(s->links, c->links[i]);
         if (v == NULL || !json_object_is_type(v, json_type_string))
@@ -239,8 +273,9 @@ static void test_links(const struct role_criterion *c, const struct submission *
         h.len = (size_t)json_object_get_string_len(v);
         h.end = h.len;
         h.entry = i;
-        add_hit(st, &h);
-        st->met = true;
+        h.crit = ci;
+        add_hit(sc, &h);
+        sc->cs[ci].met = true;
     }
 }
 
@@ -254,9 +289,8 @@ static void decide(const struct role_criterion *c, struct crit_state *st)
     }
 }
 
-static int cmp_hits(const void *a, const void *b)
+static int cmp_hits(const struct hit *x, const struct hit *y)
 {
-    const struct hit *x = a, *y = b;
     if (x->rank != y->rank)
         return x->rank < y->rank ? -1 : 1;
     if (x->unit != y->unit)
@@ -268,10 +302,44 @@ static int cmp_hits(const void *a, const void *b)
     return x->entry < y->entry ? -1 : (x->entry > y->entry);
 }
 
-/* Fix the span the quote of h shows (match_excerpt_span). */
-static void quote_span(struct hit *h)
+/* Hits come almost sorted (by text, then by end), so an insertion sort
+ * does little work and needs no memory. Hits that compare equal are the
+ * same term twice at one place, so the order among them does not show. */
+static void sort_hits(struct hit *h, size_t n)
 {
-    match_excerpt_span(h->text, h->len, h->start, h->end, &h->qfrom, &h->qto);
+    for (size_t i = 1; i < n; i++) {
+        if (cmp_hits(&h[i - 1], &h[i]) <= 0)
+            continue;
+        struct hit t = h[i];
+        size_t j = i;
+        for (; j > 0 && cmp_hits(&h[j - 1], &t) > 0; j--)
+            h[j] = h[j - 1];
+        h[j] = t;
+    }
+}
+
+/* Sort the pool into one slice per criterion, keeping the order found
+ * (a counting sort), then sort each slice. Returns the new array. */
+static struct hit *split_hits(struct scorer *sc)
+{
+    const struct role *r = sc->r;
+    struct hit *sorted = xreallocarray(NULL, sc->npool ? sc->npool : 1, sizeof *sorted);
+    size_t at = 0;
+
+    for (size_t i = 0; i < sc->npool; i++)
+        sc->cs[sc->pool[i].crit].nhits++;
+    for (size_t ci = 0; ci < r->ncriteria; ci++) {
+        sc->cs[ci].hits = sorted + at;
+        at += sc->cs[ci].nhits;
+        sc->cs[ci].nhits = 0;
+    }
+    for (size_t i = 0; i < sc->npool; i++) {
+        struct crit_state *st = &sc->cs[sc->pool[i].crit];
+        st->hits[st->nhits++] = sc->pool[i];
+    }
+    for (size_t ci = 0; ci < r->ncriteria; ci++)
+        sort_hits(sc->cs[ci].hits, sc->cs[ci].nhits);
+    return sorted;
 }
 
 /* Sort the hits and keep the first SCORE_EVIDENCE_MAX, in place. Quotes
@@ -284,8 +352,6 @@ static size_t pick_evidence(const struct role_criterion *c, struct crit_state *s
 {
     size_t kept = 0;
 
-    if (st->nhits > 1)
-        qsort(st->hits, st->nhits, sizeof *st->hits, cmp_hits);
     for (size_t i = 0; i < st->nhits; i++) {
         struct hit *h = &st->hits[i], *last = kept ? &st->hits[kept - 1] : NULL;
         bool same = last != NULL && last->unit == h->unit && last->rank == h->rank;
@@ -304,7 +370,9 @@ static size_t pick_evidence(const struct role_criterion *c, struct crit_state *s
         if (kept == SCORE_EVIDENCE_MAX)
             break;
         st->hits[kept] = *h;
-        quote_span(&st->hits[kept++]);
+        if (!st->hits[kept].quoted)
+            quote_span(&st->hits[kept]);
+        kept++;
     }
     return kept;
 }
@@ -312,93 +380,112 @@ static size_t pick_evidence(const struct role_criterion *c, struct crit_state *s
 static const char *const field_names[ROLE_FIELD_COUNT] = {"skills",  "certifications", "headline",
                                                           "summary", "experience",     "cv_text"};
 
+/* Append the decimal digits of v: the analysis holds many small numbers
+ * and printf's machinery cost more than the rest of their formatting. */
+static void add_uint(struct buf *b, size_t v)
+{
+    char d[24];
+    size_t n = sizeof d;
+
+    do
+        d[--n] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    buf_add(b, d + n, sizeof d - n);
+}
+
+static void add_int(struct buf *b, int v)
+{
+    if (v < 0)
+        buf_addc(b, '-');
+    add_uint(b, v < 0 ? (size_t) - (long long)v : (size_t)v);
+}
+
+/* The field name of h as a JSON string; names and link names need no
+ * escaping, so it is written as it is. */
 static void add_field_name(struct buf *b, const struct role_criterion *c, const struct hit *h)
 {
-    struct buf name = BUF_INIT;
-
-    if (c->test == ROLE_TEST_LINK)
-        buf_printf(&name, "links.%s", c->links[h->entry]);
-    else if (h->field == ROLE_FIELD_SKILLS || h->field == ROLE_FIELD_CERTIFICATIONS)
-        buf_printf(&name, "%s[%zu]", field_names[h->field], h->index);
-    else if (h->field == ROLE_FIELD_EXPERIENCE)
-        buf_printf(&name, "experience[%zu].%s", h->index,
-                   h->part == PART_TITLE ? "title" : "description");
-    else
-        buf_adds(&name, field_names[h->field]);
-    add_json(b, name.data, name.len);
-    buf_free(&name);
+    buf_addc(b, '"');
+    if (c->test == ROLE_TEST_LINK) {
+        buf_add(b, "links.", 6);
+        buf_adds(b, c->links[h->entry]);
+    } else if (h->field == ROLE_FIELD_SKILLS || h->field == ROLE_FIELD_CERTIFICATIONS) {
+        buf_adds(b, field_names[h->field]);
+        buf_addc(b, '[');
+        add_uint(b, h->index);
+        buf_addc(b, ']');
+    } else if (h->field == ROLE_FIELD_EXPERIENCE) {
+        buf_add(b, "experience[", 11);
+        add_uint(b, h->index);
+        buf_adds(b, h->part == PART_TITLE ? "].title" : "].description");
+    } else
+        buf_adds(b, field_names[h->field]);
+    buf_addc(b, '"');
 }
 
 static void add_evidence(struct buf *b, const struct role_criterion *c, struct crit_state *st,
-                         const char *years_field, const struct buf *years)
+                         const struct verdict *v, struct buf *text)
 {
-    struct buf text = BUF_INIT;
     size_t n = pick_evidence(c, st);
 
-    buf_adds(b, ",\"evidence\":[");
-    if (c->test == ROLE_TEST_MIN_YEARS && years->len > 0) {
-        buf_adds(b, "{\"field\":");
-        add_json(b, years_field, strlen(years_field));
-        buf_adds(b, ",\"text\":");
-        add_json(b, years->data, years->len);
+    buf_add(b, ",\"evidence\":[", 13);
+    if (c->test == ROLE_TEST_MIN_YEARS && v->years.len > 0) {
+        buf_add(b, "{\"field\":", 9);
+        buf_add_json_str(b, v->years_field, strlen(v->years_field));
+        buf_add(b, ",\"text\":", 8);
+        buf_add_json_str(b, v->years.data, v->years.len);
         buf_addc(b, '}');
     }
     for (size_t i = 0; i < n; i++) {
         const struct hit *h = &st->hits[i];
-        buf_adds(b, i > 0 ? ",{\"field\":" : "{\"field\":");
+        buf_add(b, ",{\"field\":" + (i == 0), 10 - (i == 0));
         add_field_name(b, c, h);
-        buf_reset(&text);
-        match_excerpt_add(&text, h->text, h->len, h->qfrom, h->qto);
-        buf_adds(b, ",\"text\":");
-        add_json(b, text.data ? text.data : "", text.len);
+        buf_reset(text);
+        match_excerpt_add(text, h->text, h->len, h->qfrom, h->qto);
+        buf_add(b, ",\"text\":", 8);
+        buf_add_json_str(b, text->data ? text->data : "", text->len);
         buf_addc(b, '}');
+    }
+    buf_addc(b, ']');
+}
+
+static void add_met_missing(struct buf *b, const struct role *r, struct crit_state *cs,
+                            const struct verdict *v)
+{
+    struct buf text = BUF_INIT;
+    bool first = true;
+
+    buf_add(b, ",\"met\":[", 8);
+    for (size_t i = 0; i < r->ncriteria; i++) {
+        if (!cs[i].met)
+            continue;
+        if (!first)
+            buf_addc(b, ',');
+        buf_add(b, r->criteria[i].json_head, r->criteria[i].json_head_len);
+        add_evidence(b, &r->criteria[i], &cs[i], v, &text);
+        buf_addc(b, '}');
+        first = false;
+    }
+    buf_add(b, "],\"missing\":[", 13);
+    first = true;
+    for (size_t i = 0; i < r->ncriteria; i++) {
+        if (cs[i].met)
+            continue;
+        if (!first)
+            buf_addc(b, ',');
+        buf_add(b, r->criteria[i].json_head, r->criteria[i].json_head_len);
+        buf_add(b, r->criteria[i].json_advice, r->criteria[i].json_advice_len);
+        buf_addc(b, '}');
+        first = false;
     }
     buf_addc(b, ']');
     buf_free(&text);
 }
 
-static void add_str_member(struct buf *b, const char *key, const char *val)
-{
-    buf_addc(b, '"');
-    buf_adds(b, key);
-    buf_add(b, "\":", 2);
-    add_json(b, val, strlen(val));
-}
-
-static void add_met_missing(struct buf *b, const struct role *r, struct crit_state *cs,
-                            struct verdict *v)
-{
-    bool first = true;
-
-    buf_adds(b, ",\"met\":[");
-    for (size_t i = 0; i < r->ncriteria; i++) {
-        if (!cs[i].met)
-            continue;
-        buf_adds(b, first ? "" : ",");
-        buf_adds(b, r->criteria[i].json_head);
-        add_evidence(b, &r->criteria[i], &cs[i], v->years_field, &v->years);
-        buf_addc(b, '}');
-        first = false;
-    }
-    buf_adds(b, "],\"missing\":[");
-    first = true;
-    for (size_t i = 0; i < r->ncriteria; i++) {
-        if (cs[i].met)
-            continue;
-        buf_adds(b, first ? "" : ",");
-        buf_adds(b, r->criteria[i].json_head);
-        buf_adds(b, r->criteria[i].json_advice);
-        buf_addc(b, '}');
-        first = false;
-    }
-    buf_addc(b, ']');
-}
-
-static void add_step(struct buf *b, bool first, const char *json)
+static void add_step(struct buf *b, bool first, const char *json, size_t len)
 {
     if (!first)
         buf_addc(b, ',');
-    buf_adds(b, json);
+    buf_add(b, json, len);
 }
 
 /* The plan: missing criteria heaviest first, ties in role-file order (a
@@ -409,7 +496,7 @@ static void add_plan(struct buf *b, const struct role *r, const struct crit_stat
     bool first = true;
     int bound = ROLE_WEIGHT_MAX + 1;
 
-    buf_adds(b, ",\"plan\":[");
+    buf_add(b, ",\"plan\":[", 9);
     for (;;) {
         int w = 0;
         for (size_t i = 0; i < r->ncriteria; i++) {
@@ -420,25 +507,26 @@ static void add_plan(struct buf *b, const struct role *r, const struct crit_stat
             break;
         for (size_t i = 0; i < r->ncriteria; i++) {
             if (!cs[i].met && r->criteria[i].weight == w) {
-                add_step(b, first, r->criteria[i].json_step);
+                add_step(b, first, r->criteria[i].json_step, r->criteria[i].json_step_len);
                 first = false;
             }
         }
         bound = w;
     }
     for (size_t i = 0; i < r->nsteps; i++) {
-        add_step(b, first, r->steps[i].json);
+        add_step(b, first, r->steps[i].json, r->steps[i].json_len);
         first = false;
     }
     buf_addc(b, ']');
 }
 
 /* Run every test and settle the verdict: score rounded half up in integer
- * arithmetic, floor((200 * met + total) / (2 * total)). */
-static void evaluate(const struct role *r, const struct submission *s, struct crit_state *cs,
-                     struct verdict *v)
+ * arithmetic, floor((200 * met + total) / (2 * total)). Returns the array
+ * the criteria's hits point into (the caller frees it). */
+static struct hit *evaluate(const struct role *r, const struct submission *s, struct crit_state *cs,
+                            struct verdict *v)
 {
-    struct scorer sc = {r, cs, {0}};
+    struct scorer sc = {r, cs, {0}, NULL, 0, 0, NULL, 0};
     long long met = 0, total = 0;
     bool required_ok = true;
 
@@ -448,7 +536,7 @@ static void evaluate(const struct role *r, const struct submission *s, struct cr
         if (c->test == ROLE_TEST_MIN_YEARS)
             test_years(c, s, &cs[i], v);
         else if (c->test == ROLE_TEST_LINK)
-            test_links(c, s, &cs[i]);
+            test_links(&sc, i, s);
         else
             decide(c, &cs[i]);
         total += c->weight;
@@ -457,35 +545,46 @@ static void evaluate(const struct role *r, const struct submission *s, struct cr
     }
     v->score = (int)((200 * met + total) / (2 * total));
     v->qualified = v->score >= r->threshold && required_ok;
+    struct hit *sorted = split_hits(&sc);
+    free(sc.pool);
+    free(sc.lower);
+    return sorted;
 }
 
+/* The criteria's state and their entry flags are one allocation. */
 void score_submission(const struct role *r, const struct submission *s, const char *scored_by,
                       struct score_result *out)
 {
     locale_t old = uselocale(r->c_locale);
-    struct crit_state *cs = xcalloc(r->ncriteria, sizeof *cs);
+    size_t nflags = 0;
     struct verdict v = {0, false, NULL, BUF_INIT};
     struct buf b = BUF_INIT;
 
     for (size_t i = 0; i < r->ncriteria; i++)
-        cs[i].entries = xcalloc(r->criteria[i].nentries + 1, sizeof *cs[i].entries);
-    evaluate(r, s, cs, &v);
-    buf_adds(&b, r->json_head);
-    buf_printf(&b, ",\"score\":%d,\"threshold\":%d,\"qualified\":%s", v.score, r->threshold,
-               v.qualified ? "true" : "false");
+        nflags += r->criteria[i].nentries + 1;
+    struct crit_state *cs = xcalloc(1, r->ncriteria * sizeof *cs + nflags * sizeof(bool));
+    bool *flags = (bool *)(cs + r->ncriteria);
+    for (size_t i = 0; i < r->ncriteria; i++) {
+        cs[i].entries = flags;
+        flags += r->criteria[i].nentries + 1;
+    }
+    struct hit *hits = evaluate(r, s, cs, &v);
+    buf_add(&b, r->json_head, r->json_head_len);
+    buf_add(&b, ",\"score\":", 9);
+    add_int(&b, v.score);
+    buf_add(&b, ",\"threshold\":", 13);
+    add_int(&b, r->threshold);
+    buf_adds(&b, v.qualified ? ",\"qualified\":true" : ",\"qualified\":false");
     add_met_missing(&b, r, cs, &v);
     add_plan(&b, r, cs);
-    buf_addc(&b, ',');
-    add_str_member(&b, "scored_by", scored_by);
+    buf_add(&b, ",\"scored_by\":", 13);
+    buf_add_json_str(&b, scored_by, strlen(scored_by));
     buf_addc(&b, '}');
     out->score = v.score;
     out->threshold = r->threshold;
     out->qualified = v.qualified;
     out->analysis = buf_steal(&b);
-    for (size_t i = 0; i < r->ncriteria; i++) {
-        free(cs[i].entries);
-        free(cs[i].hits);
-    }
+    free(hits);
     free(cs);
     buf_free(&v.years);
     uselocale(old);

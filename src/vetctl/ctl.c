@@ -194,6 +194,48 @@ static int match_opt(struct ctl *ctl, int argc, char **argv, int *i, const struc
     return 1;
 }
 
+/* The value of a global option at argv[*i] ("--redis URL" or "--redis=URL"
+ * for long, "-c FILE" for -c); NULL when argv[*i] is not that option. */
+static const char *global_value(struct ctl *ctl, int argc, char **argv, int *i, const char *name,
+                                bool *missing)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=' && name[1] == '-')
+        return a + n + 1;
+    if (a[n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        ctl_fail(ctl, EX_USAGE, "%s needs a value", name);
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int ctl_global_opt(struct ctl *ctl, int argc, char **argv, int *i)
+{
+    bool missing = false;
+    const char *v;
+
+    if (strcmp(argv[*i], "--json") == 0) {
+        ctl->json = true;
+        return 1;
+    }
+    if ((v = global_value(ctl, argc, argv, i, "--redis", &missing)) != NULL) {
+        ctl->redis_url = v;
+        return 1;
+    }
+    if (!missing && (v = global_value(ctl, argc, argv, i, "-c", &missing)) == NULL && !missing)
+        v = global_value(ctl, argc, argv, i, "--config", &missing);
+    if (v != NULL)
+        ctl->config_path = v;
+    return v != NULL ? 1 : missing ? EX_USAGE : 0;
+}
+
 int ctl_parse(struct ctl *ctl, int argc, char **argv, const struct ctl_opt *opts, char **pos,
               int *npos, int minpos, int maxpos)
 {
@@ -212,6 +254,8 @@ int ctl_parse(struct ctl *ctl, int argc, char **argv, const struct ctl_opt *opts
         }
         for (const struct ctl_opt *o = opts; !dashdash && o && o->name && m == 0; o++)
             m = match_opt(ctl, argc, argv, &i, o);
+        if (m == 0 && !dashdash)
+            m = ctl_global_opt(ctl, argc, argv, &i);
         if (m == EX_USAGE)
             return EX_USAGE;
         if (m == 1)

@@ -1,8 +1,9 @@
 /* vetctl's shared state and its command table: every command is a
  * function `int ctl_<name>(struct ctl *, int argc, char **argv)` that
- * returns a sysexits code; argv[0] is the command name and the global
- * options have already been taken out. ctl.c holds the table and the
- * helpers every command shares (config, connection, errors, options). */
+ * returns a sysexits code; argv[0] is the command name. The global options
+ * before it have been taken out; ctl_parse() takes those after it. ctl.c
+ * holds the table and the helpers every command shares (config,
+ * connection, errors, options). */
 #ifndef VETCTL_CTL_H
 #define VETCTL_CTL_H
 
@@ -75,12 +76,19 @@ struct ctl_opt {
     bool *flag;
 };
 
-/* Parse argv[1..] against opts; positional arguments go to pos (at most
+/* Parse argv[1..] against opts and the global options (ctl_global_opt());
+ * nothing after `--` is an option. Positional arguments go to pos (at most
  * maxpos, at least minpos). `--help` prints the command's usage and
  * returns -1 (the command then exits 0). Returns 0, -1, or 64 after
  * printing the error. */
 int ctl_parse(struct ctl *ctl, int argc, char **argv, const struct ctl_opt *opts, char **pos,
               int *npos, int minpos, int maxpos);
+/* A global option (`--json`, `-c FILE`, `--config FILE`, `--redis URL`,
+ * also `--config=FILE`, `--redis=URL`) at argv[*i], before or after the
+ * command: stored in ctl, *i moved past its value. Returns 1 matched, 0
+ * not one, or 64 after printing the error (a missing value). */
+int ctl_global_opt(struct ctl *ctl, int argc, char **argv, int *i);
+
 /* Parse a non-negative integer option value; false when not one. */
 bool ctl_parse_num(const char *s, long long *out);
 

@@ -24,36 +24,42 @@ static void usage(FILE *f)
     fprintf(f, "\n`vetctl COMMAND --help` describes one command; vetctl(1) all of them.\n");
 }
 
-/* Take the global options out of argv; the rest (command and its
- * arguments) go to rest. Returns -1 to go on, else an exit code. */
+/* Take the global options that precede the command out of argv; the
+ * command and everything after it go to rest (ctl_parse() takes the global
+ * options that follow the command, so that an option's value or anything
+ * after `--` is never mistaken for one). Returns -1 to go on, else an exit
+ * code. */
 static int global_options(struct ctl *ctl, int argc, char **argv, char **rest, int *nrest)
 {
-    for (int i = 1; i < argc; i++) {
+    int i = 1;
+
+    for (; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--json") == 0) {
-            ctl->json = true;
-        } else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0 ||
-                   strcmp(a, "--redis") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "vetctl: %s needs a value\n", a);
-                return EX_USAGE;
-            }
-            if (strcmp(a, "--redis") == 0)
-                ctl->redis_url = argv[++i];
-            else
-                ctl->config_path = argv[++i];
-        } else if (strncmp(a, "--redis=", 8) == 0) {
-            ctl->redis_url = a + 8;
-        } else if (*nrest == 0 && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+        int m;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
-        } else if (*nrest == 0 && strcmp(a, "--version") == 0) {
+        }
+        if (strcmp(a, "--version") == 0) {
             printf("vetctl %s\n", VETD_VERSION);
             return 0;
-        } else {
-            rest[(*nrest)++] = argv[i];
         }
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if ((m = ctl_global_opt(ctl, argc, argv, &i)) == EX_USAGE)
+            return EX_USAGE;
+        if (m == 1)
+            continue;
+        if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "vetctl: unknown option %s (try vetctl --help)\n", a);
+            return EX_USAGE;
+        }
+        break;
     }
+    for (; i < argc; i++)
+        rest[(*nrest)++] = argv[i];
     return -1;
 }
 

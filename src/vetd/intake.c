@@ -40,6 +40,11 @@
 #include "vetd.h"
 #include "xmalloc.h"
 
+/* Batches taken and not yet settled, counting a take in flight: one being
+ * settled by Redis, one being scored, and the next one already on its way,
+ * so that Redis and the scoring work at the same time (see intake_kick). */
+#define INTAKE_MAX_BATCHES 3
+
 struct batch {
     TAILQ_ENTRY(batch) link;
     struct intake *in;
@@ -73,6 +78,8 @@ struct intake {
 
 static void intake_kick(struct intake *in);
 static void intake_start_wait(struct intake *in);
+static void intake_send_take(struct intake *in);
+static bool intake_may_take(const struct intake *in);
 
 static void intake_on_retry(evutil_socket_t fd, short what, void *arg)
 {
@@ -290,7 +297,7 @@ static bool intake_send_settle(struct intake *in, struct batch *b)
     struct vetd *v = in->v;
     char now[TIMEFMT_LEN + 1];
     timefmt_format(timefmt_now_ms(), now);
-    char *fixed[SETTLE_FIXED_KEYS] = {v->keys.processing, v->keys.deliveries, v->keys.dead,
+    char *fixed[SETTLE_FIXED_KEYS] = {v->keys.processing, v->keys.deliveries,    v->keys.dead,
                                       v->keys.dead_seq,   v->keys.notifications, v->keys.roles};
     struct settle_call call;
     settle_call_build(&call, vetd_fn(v, "settle"), fixed, now, v->cfg.instance, b->items, b->n);
@@ -346,9 +353,13 @@ static void intake_on_take(struct conn *c, struct redisReply *r, void *arg)
         failpoint_crash("crash_after_take");
     in->queue_empty = r->elements / 2 < (size_t)in->v->cfg.batch_size;
     if (r->elements >= 2) {
+        /* This batch is in hand from now on; while it is scored, the next
+         * take is already on its way (Redis is not left idle). */
+        in->nbatches++;
+        if (intake_may_take(in))
+            intake_send_take(in);
         struct batch *b = intake_prepare(in, r);
         TAILQ_INSERT_TAIL(&in->batches, b, link);
-        in->nbatches++;
         if (failpoint_on("stall_before_settle")) {
             long long ms = failpoint_arg()[0] ? atoll(failpoint_arg()) : 60000;
             struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -420,6 +431,21 @@ static void intake_send_requeue(struct intake *in)
         in->requeue_inflight = true;
 }
 
+/* May another take go out now? Not while one is in flight, the queue
+ * looked empty, too many batches are in hand or replicas lag; with
+ * min_replicas_ack only after the previous batch was acknowledged. */
+static bool intake_may_take(const struct intake *in)
+{
+    const struct vetd *v = in->v;
+    if (!in->active || in->need_requeue || in->take_inflight || in->queue_empty)
+        return false;
+    if (in->nbatches >= INTAKE_MAX_BATCHES || in->replica_stall || in->replicas_inflight)
+        return false;
+    if (v->cfg.min_replicas_ack > 0 && in->nbatches > 0)
+        return false;
+    return conn_is_up(v->main) && !evtimer_pending(in->retry_ev, NULL);
+}
+
 /* Decide the next step. Order matters (see the comment at the top):
  * settle what is in hand, then recover lost takes, then take. */
 static void intake_kick(struct intake *in)
@@ -440,16 +466,13 @@ static void intake_kick(struct intake *in)
             intake_send_requeue(in);
         return;
     }
-    if (in->take_inflight || in->nbatches >= 2 || in->replica_stall || in->replicas_inflight)
-        return;
-    if (v->cfg.min_replicas_ack > 0 && in->nbatches > 0)
-        return;
     if (in->queue_empty) {
-        if (in->nbatches == 0)
+        if (in->nbatches == 0 && !in->take_inflight && !in->replica_stall && !in->replicas_inflight)
             intake_start_wait(in);
         return;
     }
-    intake_send_take(in);
+    if (intake_may_take(in))
+        intake_send_take(in);
 }
 
 static void intake_on_wait(struct conn *c, struct redisReply *r, void *arg)

@@ -1,6 +1,6 @@
 /* Intake (SPEC §7): the blocking wake-up on its own connection, the take
  * Function on the main connection, scoring, and pipelined, fenced
- * settlement of each batch. At most two batches are in hand at a time. */
+ * settlement of each batch. At most three batches are in hand at a time. */
 #ifndef VETD_INTAKE_H
 #define VETD_INTAKE_H
 

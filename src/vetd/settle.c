@@ -159,8 +159,8 @@ void settle_item_free(struct settle_item *it)
 }
 
 void settle_call_build(struct settle_call *call, const char *fn,
-                       char *const fixed_keys[SETTLE_FIXED_KEYS],
-                       const char *now, const char *instance, struct settle_item *items, int n)
+                       char *const fixed_keys[SETTLE_FIXED_KEYS], const char *now,
+                       const char *instance, struct settle_item *items, int n)
 {
     int nkeys = SETTLE_FIXED_KEYS, nargs = 2;
     for (int i = 0; i < n; i++) {

@@ -61,8 +61,8 @@ struct settle_call {
     size_t *lens;
 };
 void settle_call_build(struct settle_call *call, const char *fn,
-                       char *const fixed_keys[SETTLE_FIXED_KEYS],
-                       const char *now, const char *instance, struct settle_item *items, int n);
+                       char *const fixed_keys[SETTLE_FIXED_KEYS], const char *now,
+                       const char *instance, struct settle_item *items, int n);
 void settle_call_free(struct settle_call *call);
 
 #endif

@@ -205,6 +205,30 @@ def test_clean_stop_idle():
             d.cleanup()
 
 
+def test_status_counts():
+    """STATUS= carries live counts (issue 5): applications stored, dead
+    letters made by this process, and the queue depth from the tick."""
+    from test_systemd import Notifier
+    names = h.sample_names()
+    accepted = sum(expected(n) in ("qualified", "not_qualified") for n in names)
+    want = "connected; %d scored, %d dead, queue 0" % (accepted, len(names) - accepted)
+    n = Notifier()
+    with h.Redis() as redis:
+        r = redis.client()
+        p = h.new_prefix()
+        d = h.Vetd(redis, p, env=n.env())
+        try:
+            n.wait("READY", "1")
+            n.wait("STATUS", "connected; 0 scored, 0 dead, queue 0")
+            for name in names:
+                push(r, p, h.sample(name))
+            n.wait("STATUS", want)
+            h.check(d.stop() == 0, "exit status")
+        finally:
+            d.cleanup()
+            n.close()
+
+
 def test_usage_and_config():
     """Exit statuses: 64 usage, 78 bad config, 0 --version/--check-config."""
     p = subprocess.run([h.VETD, "--bogus"], capture_output=True)
@@ -231,4 +255,4 @@ def test_usage_and_config():
 
 if __name__ == "__main__":
     h.run_tests([test_samples, test_duplicate_and_conflict, test_too_large,
-                 test_clean_stop_idle, test_usage_and_config])
+                 test_clean_stop_idle, test_status_counts, test_usage_and_config])

@@ -1,0 +1,485 @@
+#!/usr/bin/python3
+"""End-to-end benchmark of vetd (issue 3): N generated ~3 KB submissions
+(deterministic, mostly valid) are pushed into a private redis-server (unix
+socket, appendonly no, save ""), a Release vetd at log_level notice runs
+until the queue is drained and every item is settled, and the script
+prints profiles/s, vetd's CPU seconds and peak RSS (/proc), redis-server's
+CPU seconds and its CPU microseconds per settled application.
+
+In the same run it measures the ceiling: the same take and settle Function
+calls, with the same arguments, issued by a minimal pipelined C client
+(tests/bench/bench_e2e_ceiling.c) whose analyses were computed before its
+clock started, against a fresh server holding the same queue. vetd's
+throughput is printed as a fraction of that ceiling. Medians of --runs.
+
+Targets (issue 3): ratio >= 0.7, peak RSS < 64 MB, ceiling well above
+19,400/s. Exits 1 when a target is missed (--no-check: report only).
+
+With --idle it instead checks the idle claim: over a 10 s window an idle
+vetd uses < 0.1 CPU s, and Redis sees only its blocking waits (BLMOVE)
+and heartbeats (MONITOR).
+
+Usage: bench_e2e.py [--count N] [--runs N] [--batch N] [--no-build]
+                    [--no-check] [--idle]   (run by `scripts/bench e2e`)"""
+
+import argparse
+import json
+import os
+import random
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import redis as redis_py
+
+SOURCE = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+BUILD = os.path.join(SOURCE, "build-bench")
+ROLES = os.path.join(SOURCE, "conf", "roles")
+ROLE = "backend-developer"
+PREFIX = "bench:"
+INSTANCE = "bench"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# ---------------------------------------------------------------- corpus
+
+FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Emeka", "Fatima", "Gustavo", "Hana", "Ivan", "Jana",
+         "Kwame", "Lucía", "Mehmet", "Nora", "Oskar", "Priya", "Quentin", "Rosa", "Søren",
+         "Tariq"]
+LAST = ["Novak", "García", "Okafor", "Schmidt", "Tanaka", "Rossi", "Kowalski", "Haddad",
+        "Jensen", "Moreau", "Silva", "Ivanova", "Nakamura", "Dubois", "Adeyemi", "Lindqvist",
+        "Müller"]
+SKILLS = ["Python", "Node.js", "TypeScript", "Go", "Java", "Kotlin", "SQL", "PostgreSQL",
+          "MySQL", "MongoDB", "Redis", "Kafka", "RabbitMQ", "Docker", "Kubernetes", "Terraform",
+          "AWS", "GCP", "Azure", "REST APIs", "GraphQL", "gRPC", "Django", "FastAPI",
+          "Express.js", "Spring Boot", "Datadog", "Prometheus", "Grafana", "CI/CD",
+          "GitHub Actions", "Jenkins", "Linux", "Bash", "React", "Vue.js", "HTML", "CSS",
+          "Scrum", "Jira", "Elasticsearch", "DynamoDB", "Cassandra", "Celery", "OAuth2",
+          "Microservices", "Git", "Agile"]
+OTHER_SKILLS = ["Figma", "Photoshop", "InDesign", "Excel", "PowerPoint", "Salesforce", "SAP",
+                "Tableau", "Copywriting", "SEO", "Customer service", "Scrum", "Jira",
+                "Team leadership", "Budgeting", "Menu planning", "Negotiation", "HTML", "CSS",
+                "WordPress"]
+SENTENCES = [
+    "Designed and maintained {s} services handling {n}K requests/second at peak.",
+    "Migrated the main database to {s} and cut p99 latency by {n}%.",
+    "Built the REST API for the mobile app in {s}, with OpenAPI docs and contract tests.",
+    "Introduced {s} to the team and wrote the onboarding guide for it.",
+    "Ran the on-call rotation and the incident reviews for the {s} platform.",
+    "Split a monolith into {n} microservices communicating over Kafka.",
+    "Automated deployments with {s}; releases went from weekly to daily.",
+    "Worked with product and design on the checkout flow of a shop serving {n}0K users.",
+    "Mentored {n} junior engineers and ran the weekly architecture review.",
+    "Improved test coverage of the {s} codebase from 40% to 85%.",
+    "Reduced cloud costs by {n}% by right-sizing instances and caching with Redis.",
+    "Implemented authentication with OAuth 2.0 and JWT, reviewed against the OWASP Top 10.",
+    "Set up dashboards and alerts in {s} for {n} services.",
+]
+OTHER_SENTENCES = [
+    "Managed a team of {n} people across two sites and cut overtime by a third.",
+    "Ran the {s} rollout for the sales department and trained the staff.",
+    "Designed the brand identity and packaging for {n} product lines.",
+    "Prepared the monthly reports in {s} for the board.",
+    "Handled supplier negotiations and stock planning with {s}.",
+    "Answered customer questions by phone and e-mail and kept the knowledge base current.",
+]
+TITLES = ["Backend Developer", "Senior Backend Engineer", "Software Engineer",
+          "Full-stack Developer", "Platform Engineer", "Data Engineer", "DevOps Engineer",
+          "Frontend Developer", "Junior Developer", "Staff Engineer", "Team Lead", "QA Engineer"]
+COMPANIES = ["Northwind Labs", "Bluefin Payments", "Cargoline", "Mediqo", "Parcelwise",
+             "Tiendas Digitales", "Ledgerline", "Streamly", "Viajero", "Kodra", "Nordvers",
+             "Pixelbrook"]
+# One in INVALID_EVERY submissions is broken in one of these ways.
+INVALID_EVERY = 50
+BREAKAGES = ["no_consent", "missing_field", "bad_field", "unknown_role"]
+
+
+def make_profile(rng, i):
+    """One submission of about 3 KB shaped like conf/samples/*.qualified.json."""
+    other = rng.randrange(3) == 0
+    pool = OTHER_SKILLS if other else SKILLS
+    sentences = OTHER_SENTENCES if other else SENTENCES
+
+    def text(k, sep=" "):
+        out = []
+        for j in range(k):
+            out.append(rng.choice(sentences).format(s=rng.choice(pool), n=2 + rng.randrange(30)))
+            if sep != " " and j % 4 == 3:
+                out.append(sep)
+        return " ".join(out)
+
+    p = {"id": "e2e-%06d" % i, "role": ROLE,
+         "submitted_at": "2026-11-28T%02d:%02d:%02dZ" % (i // 3600 % 24, i // 60 % 60, i % 60),
+         "name": "%s %s" % (rng.choice(FIRST), rng.choice(LAST)),
+         "email": "user%d@example.com" % i, "consent": True,
+         "headline": "%s - %s, %s and %s" % (rng.choice(TITLES), rng.choice(pool),
+                                              rng.choice(pool), rng.choice(pool)),
+         "summary": text(4 + rng.randrange(4))}
+    if rng.randrange(5):
+        p["years_experience"] = rng.randrange(15)
+    p["skills"] = [rng.choice(pool) for _ in range(5 + rng.randrange(12))]
+    if rng.randrange(3) == 0:
+        p["certifications"] = ["AWS Certified Solutions Architect - Associate (2024)"]
+    p["experience"] = [{"title": rng.choice(TITLES), "company": rng.choice(COMPANIES),
+                        "years": 1 + rng.randrange(5), "description": text(3 + rng.randrange(3))}
+                       for _ in range(1 + rng.randrange(4))]
+    p["cv_text"] = text(8 + rng.randrange(10), "\n\n")
+    if rng.randrange(2):
+        p["links"] = {"github": "https://github.com/user%d" % i}
+    if i % INVALID_EVERY == INVALID_EVERY - 1:
+        broken = BREAKAGES[(i // INVALID_EVERY) % len(BREAKAGES)]
+        if broken == "no_consent":
+            p["consent"] = False
+        elif broken == "missing_field":
+            del p["email"]
+        elif broken == "bad_field":
+            p["email"] = "user%d@@example.com" % i
+        else:
+            p["role"] = "astronaut"
+    return json.dumps(p, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def make_corpus(n, seed=20261128):
+    rng = random.Random(seed)
+    return [make_profile(rng, i) for i in range(n)]
+
+
+# ---------------------------------------------------------------- processes
+
+def wait_for(fn, timeout, what, interval=0.005):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise RuntimeError("timed out waiting for " + what)
+        time.sleep(interval)
+
+
+def proc_cpu_s(pid):
+    """utime + stime of a process, in seconds, from /proc/<pid>/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_hwm_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+class Redis:
+    """A private redis-server on a unix socket, no persistence."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="vetd-bench-redis-")
+        self.sock = os.path.join(self.dir, "redis.sock")
+        conf = os.path.join(self.dir, "redis.conf")
+        with open(conf, "w") as f:
+            f.write("port 0\nunixsocket %s\nunixsocketperm 700\ndir %s\n" % (self.sock, self.dir))
+            f.write("save \"\"\nappendonly no\nmaxmemory-policy noeviction\n")
+            f.write("daemonize no\nlogfile %s/redis.log\n" % self.dir)
+        self.proc = subprocess.Popen(["redis-server", conf])
+        self.r = redis_py.Redis(unix_socket_path=self.sock)
+        wait_for(self._ping, 10, "redis-server")
+
+    def _ping(self):
+        try:
+            return self.r.ping()
+        except redis_py.exceptions.ConnectionError:
+            return False
+
+    def cpu_s(self):
+        info = self.r.info("cpu")
+        return info["used_cpu_sys"] + info["used_cpu_user"]
+
+    def commandstats(self):
+        return {k.split("_", 1)[1]: v for k, v in self.r.info("commandstats").items()}
+
+    def push(self, corpus, chunk=500):
+        """LPUSH in chunks, pipelined: the list ends up in corpus order."""
+        p = self.r.pipeline(transaction=False)
+        for i in range(0, len(corpus), chunk):
+            p.lpush(PREFIX + "submissions", *corpus[i:i + chunk])
+            if i // chunk % 20 == 19:
+                p.execute()
+        p.execute()
+
+    def settled(self):
+        p = self.r.pipeline(transaction=False)
+        p.zcard(PREFIX + "state:%s:qualified" % ROLE)
+        p.zcard(PREFIX + "state:%s:not_qualified" % ROLE)
+        p.llen(PREFIX + "dead")
+        return sum(p.execute())
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGCONT)
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Vetd:
+    def __init__(self, vetd, redis, batch, heartbeat_ms=1000, block_ms=2000):
+        self.dir = tempfile.mkdtemp(prefix="vetd-bench-")
+        self.conf = os.path.join(self.dir, "vetd.conf")
+        with open(self.conf, "w") as f:
+            f.write('redis = "unix://%s"\nkey_prefix = "%s"\ninstance = "%s"\n'
+                    % (redis.sock, PREFIX, INSTANCE))
+            f.write('roles_dir = "%s"\nmetrics_listen = ""\nlog_level = "notice"\n' % ROLES)
+            f.write("batch_size = %d\nheartbeat_interval_ms = %d\nblock_timeout_ms = %d\n"
+                    % (batch, heartbeat_ms, block_ms))
+        self.log = open(os.path.join(self.dir, "vetd.log"), "wb")
+        env = dict(os.environ)
+        for k in ("NOTIFY_SOCKET", "JOURNAL_STREAM", "VETD_FAILPOINT"):
+            env.pop(k, None)
+        self.proc = subprocess.Popen([vetd, "-c", self.conf], stdout=self.log, stderr=self.log,
+                                     env=env)
+
+    def logtext(self):
+        with open(os.path.join(self.dir, "vetd.log"), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(30)
+        self.log.close()
+        return rc
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- runs
+
+def build():
+    subprocess.run(["cmake", "-S", SOURCE, "-B", BUILD, "-DCMAKE_BUILD_TYPE=Release"],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", BUILD, "-j%d" % (os.cpu_count() or 2), "--target",
+                    "vetd", "bench_e2e_ceiling"], check=True, stdout=subprocess.DEVNULL)
+
+
+def program(name):
+    for p in (os.path.join(BUILD, name), os.path.join(BUILD, "tests", name)):
+        if os.access(p, os.X_OK):
+            return p
+    sys.exit("bench_e2e: %s was not built" % name)
+
+
+def run_vetd(vetd, corpus, batch):
+    redis = Redis()
+    v = None
+    try:
+        redis.push(corpus)
+        redis.r.config_resetstat()
+        cpu0 = redis.cpu_s()
+        t0 = time.monotonic()
+        v = Vetd(vetd, redis, batch)
+        n = len(corpus)
+        wait_for(lambda: v.proc.poll() is not None or redis.settled() >= n, 600,
+                 "vetd to settle %d submissions" % n)
+        secs = time.monotonic() - t0
+        if v.proc.poll() is not None:
+            raise RuntimeError("vetd exited with %s:\n%s" % (v.proc.returncode, v.logtext()))
+        out = {"seconds": secs, "settled": redis.settled(),
+               "vetd_cpu": proc_cpu_s(v.proc.pid), "vetd_rss_mb": proc_hwm_mb(v.proc.pid),
+               "redis_cpu": redis.cpu_s() - cpu0, "stats": redis.commandstats()}
+        out["per_second"] = n / secs
+        left = redis.r.llen(PREFIX + "submissions") + redis.r.llen(PREFIX + "processing:" +
+                                                                    INSTANCE)
+        if left:
+            raise RuntimeError("%d item(s) left in the queue or processing" % left)
+        rc = v.stop()
+        if rc != 0:
+            raise RuntimeError("vetd exited %s" % rc)
+        return out
+    finally:
+        if v:
+            v.cleanup()
+        redis.stop()
+
+
+def run_ceiling(ceiling, corpus_path, corpus, batch):
+    redis = Redis()
+    try:
+        redis.push(corpus)
+        redis.r.config_resetstat()
+        cpu0 = redis.cpu_s()
+        res = subprocess.run([ceiling, redis.sock, PREFIX, corpus_path, ROLES, str(batch)],
+                             check=True, stdout=subprocess.PIPE)
+        out = json.loads(res.stdout)
+        out["redis_cpu"] = redis.cpu_s() - cpu0
+        out["stats"] = redis.commandstats()
+        if redis.settled() != len(corpus):
+            raise RuntimeError("ceiling settled %d of %d" % (redis.settled(), len(corpus)))
+        return out
+    finally:
+        redis.stop()
+
+
+def fcall_usec(stats):
+    return stats.get("fcall", {}).get("usec", 0)
+
+
+def bench(args):
+    vetd, ceiling = program("vetd"), program("bench_e2e_ceiling")
+    t = time.monotonic()
+    corpus = make_corpus(args.count)
+    size = sum(len(x) for x in corpus)
+    print("== scripts/bench e2e: %d submissions, %.0f bytes on average (generated in %.1f s), "
+          "batch_size %d, %d run(s), %d cores"
+          % (len(corpus), size / len(corpus), time.monotonic() - t, args.batch, args.runs,
+             os.cpu_count() or 0))
+    tmp = tempfile.mkdtemp(prefix="vetd-bench-corpus-")
+    corpus_path = os.path.join(tmp, "corpus.jsonl")
+    with open(corpus_path, "wb") as f:
+        for doc in corpus:
+            f.write(doc + b"\n")
+    vruns, cruns = [], []
+    try:
+        for i in range(args.runs):
+            c = run_ceiling(ceiling, corpus_path, corpus, args.batch)
+            v = run_vetd(vetd, corpus, args.batch)
+            n = len(corpus)
+            print("run %d: vetd %.0f/s (%.2f s, vetd cpu %.2f s, rss %.1f MB, redis cpu %.2f s, "
+                  "%.1f us/app); ceiling %.0f/s (redis cpu %.2f s, %.1f us/app)"
+                  % (i + 1, v["per_second"], v["seconds"], v["vetd_cpu"], v["vetd_rss_mb"],
+                     v["redis_cpu"], v["redis_cpu"] * 1e6 / n, c["per_second"], c["redis_cpu"],
+                     c["redis_cpu"] * 1e6 / n), flush=True)
+            vruns.append(v)
+            cruns.append(c)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    def med(runs, key):
+        return statistics.median(r[key] for r in runs)
+
+    n = len(corpus)
+    rate, ceil = med(vruns, "per_second"), med(cruns, "per_second")
+    rss = max(r["vetd_rss_mb"] for r in vruns)
+    us_app = med(vruns, "redis_cpu") * 1e6 / n
+    print("vetd: %.0f profiles/s (median), vetd CPU %.2f s, peak RSS %.1f MB"
+          % (rate, med(vruns, "vetd_cpu"), rss))
+    print("redis-server under vetd: CPU %.2f s, %.1f us per settled application "
+          "(FCALL alone %.1f us)" % (med(vruns, "redis_cpu"), us_app,
+                                     statistics.median(fcall_usec(r["stats"]) for r in vruns) / n))
+    print("ceiling (pipelined client, precomputed analyses): %.0f profiles/s, redis CPU %.2f s, "
+          "%.1f us per application (FCALL alone %.1f us)"
+          % (ceil, med(cruns, "redis_cpu"), med(cruns, "redis_cpu") * 1e6 / n,
+             statistics.median(fcall_usec(r["stats"]) for r in cruns) / n))
+    ratio = rate / ceil
+    print("vetd / ceiling: %.2f" % ratio)
+    misses = []
+    if ratio < 0.7:
+        misses.append("ratio %.2f < 0.7" % ratio)
+    if rss >= 64:
+        misses.append("peak RSS %.1f MB >= 64 MB" % rss)
+    if ceil < 19400 * 1.25:
+        misses.append("ceiling %.0f/s is not well above 19,400/s" % ceil)
+    print("targets: " + ("all met" if not misses else "MISSED: " + "; ".join(misses)))
+    return 1 if misses and args.check else 0
+
+
+# ---------------------------------------------------------------- idle
+
+def monitor(sock_path, seconds):
+    """The commands clients send to Redis during `seconds` (MONITOR), each
+    as its quoted argument list."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sock_path)
+    s.sendall(b"MONITOR\r\n")
+    buf = b""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        ready, _, _ = select.select([s], [], [], left)
+        if ready:
+            data = s.recv(65536)
+            if not data:
+                break
+            buf += data
+    s.close()
+    lines = [x for x in buf.decode("utf-8", "replace").split("\r\n") if x.startswith("+")]
+    out = []
+    for line in lines[1:]:  # the first is MONITOR's own +OK
+        # "+<time> [<db> <client>] "CMD" ...": commands run inside a
+        # Function show as client "lua" and are part of their FCALL.
+        q = line.find('"')
+        if q >= 0 and "lua]" not in line[:q]:
+            out.append(line[q:])
+    return out
+
+
+def idle(args):
+    vetd = program("vetd")
+    redis = Redis()
+    v = Vetd(vetd, redis, args.batch)
+    try:
+        wait_for(lambda: redis.r.exists(PREFIX + "instance:" + INSTANCE), 20, "vetd's heartbeat")
+        # Let the start-up work (requeue, first waits) pass: one full wait.
+        wait_for(lambda: redis.commandstats().get("blmove", {}).get("calls", 0) >= 1, 20,
+                 "the first blocking wait")
+        cpu0 = proc_cpu_s(v.proc.pid)
+        window = 10.0
+        cmds = monitor(redis.sock, window)
+        cpu = proc_cpu_s(v.proc.pid) - cpu0
+        counts = {}
+        foreign = []
+        for c in cmds:
+            words = c.split('" "')
+            name = words[0].strip('"').upper()
+            if name == "FCALL" and len(words) > 1:
+                name = "FCALL " + words[1].rsplit("_", 1)[-1]
+            counts[name] = counts.get(name, 0) + 1
+            if name not in ("BLMOVE", "FCALL heartbeat"):
+                foreign.append(c)
+        print("== scripts/bench e2e --idle: %.0f s window" % window)
+        print("idle vetd CPU: %.3f s (target < 0.1 s)" % cpu)
+        print("redis commands: " + ", ".join("%s %d" % kv for kv in sorted(counts.items())))
+        ok = cpu < 0.1 and not foreign
+        if foreign:
+            print("unexpected commands: %r" % foreign[:5])
+        print("idle: " + ("ok" if ok else "FAILED"))
+        rc = v.stop()
+        return 0 if ok and rc == 0 else 1
+    finally:
+        v.cleanup()
+        redis.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--count", type=int, default=50000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=64, help="vetd's batch_size (default 64)")
+    ap.add_argument("--no-build", dest="build", action="store_false")
+    ap.add_argument("--no-check", dest="check", action="store_false",
+                    help="report only; do not exit 1 when a target is missed")
+    ap.add_argument("--idle", action="store_true", help="check the idle claim instead")
+    args = ap.parse_args()
+    if args.build:
+        build()
+    sys.exit(idle(args) if args.idle else bench(args))
+
+
+if __name__ == "__main__":
+    main()
