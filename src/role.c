@@ -4,8 +4,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,15 +360,17 @@ static bool is_alnum(unsigned char c)
 }
 
 /* The end of the bracket expression p[i..] (just past '['), or 0 when it
- * holds something whose meaning case folding could change. */
-static size_t bracket_folds(const char *p, size_t i)
+ * holds something whose meaning case folding could change. When set is
+ * not NULL, the bytes the bracket matches are added to it. */
+static size_t bracket_folds(const char *p, size_t i, bool *set)
 {
     static const char *const classes[] = {"alpha", "alnum", "digit", "xdigit", "space",
                                           "blank", "punct", "cntrl", "print",  "graph"};
-    bool first = true;
+    static int (*const tests[])(int) = {isalpha, isalnum, isdigit, isxdigit, isspace,
+                                        isblank, ispunct, iscntrl, isprint,  isgraph};
+    bool first = true, in[256] = {false}, neg = p[i] == '^';
 
-    if (p[i] == '^')
-        i++;
+    i += neg;
     for (; p[i] != ']' || first; first = false) {
         unsigned char lo = (unsigned char)p[i], hi;
         if (lo == '\0' || lo >= 0x80 || (lo == '[' && (p[i + 1] == '.' || p[i + 1] == '=')))
@@ -378,6 +382,8 @@ static size_t bracket_folds(const char *p, size_t i)
                 k++;
             if (k == 10)
                 return 0;
+            for (int c = 0; c < 0x80; c++)
+                in[c] = in[c] || tests[k](c);
             i += n + 4;
             continue;
         }
@@ -388,10 +394,14 @@ static size_t bracket_folds(const char *p, size_t i)
             bool upper = lo >= 'A' && lo <= 'Z' && hi >= 'A' && hi <= 'Z';
             if (!digits && !lower && !upper)
                 return 0;
+            for (unsigned c = lo; c <= hi; c++)
+                in[c] = true;
             i += 3;
         } else
-            i++;
+            in[lo] = true, i++;
     }
+    for (size_t c = 0; set != NULL && c < 256; c++)
+        set[c] = set[c] || in[c] != neg;
     return i;
 }
 
@@ -413,10 +423,98 @@ static bool pattern_folds(const char *p)
             return false;
         if (c == '\\')
             i++;
-        else if (c == '[' && (i = bracket_folds(p, i + 1)) == 0)
+        else if (c == '[' && (i = bracket_folds(p, i + 1, NULL)) == 0)
             return false;
     }
     return true;
+}
+
+/* Skip the quantifiers at p[*i]; false when one is malformed. *optional
+ * is set when they allow zero repetitions. */
+static bool skip_quantifiers(const char *p, size_t *i, bool *optional)
+{
+    for (;;) {
+        char c = p[*i];
+        if (c == '*' || c == '?')
+            *optional = true, (*i)++;
+        else if (c == '+')
+            (*i)++;
+        else if (c == '{') {
+            size_t k = *i + 1, min = 0;
+            if (p[k] < '0' || p[k] > '9')
+                return false;
+            while (p[k] >= '0' && p[k] <= '9')
+                min = min * 10 + (size_t)(p[k++] - '0'), min = min > 1000 ? 1000 : min;
+            while (p[k] == ',' || (p[k] >= '0' && p[k] <= '9'))
+                k++;
+            if (p[k] != '}')
+                return false;
+            *optional = *optional || min == 0;
+            *i = k + 1;
+        } else
+            return true;
+    }
+}
+
+/* How rare a set of bytes is in profile text, lower is rarer: letters and
+ * white space are everywhere. */
+static size_t set_cost(const bool *set)
+{
+    size_t cost = 0;
+    for (int c = 0; c < 256; c++)
+        cost += set[c] ? (isalpha(c) ? 1000 : isspace(c) ? 500 : 1) : 0;
+    return cost;
+}
+
+/* Fill need with bytes one of which every match of p (a pattern that
+ * folds) holds, ASCII case closed: from each top-level alternative, the
+ * rarest atom outside groups that it cannot skip. False when some
+ * alternative has none (then any text may match). */
+static bool pattern_needs(const char *p, bool *need)
+{
+    bool best[256], set[256];
+    size_t i = 0, depth = 0, best_cost = SIZE_MAX;
+
+    memset(need, 0, 256 * sizeof *need);
+    for (;;) {
+        unsigned char c = (unsigned char)p[i];
+        bool optional = false, known = true;
+        if (c == '\0' || (c == '|' && depth == 0)) {
+            if (best_cost == SIZE_MAX)
+                return false;
+            for (int k = 0; k < 256; k++)
+                need[k] = need[k] || best[k];
+            if (c == '\0')
+                return true;
+            best_cost = SIZE_MAX, i++;
+            continue;
+        }
+        memset(set, 0, sizeof set);
+        if (c == '(' || c == '|') {
+            depth += c == '(', i++;
+            continue;
+        } else if (c == ')') {
+            if (depth-- == 0)
+                return false;
+            known = false, i++;
+        } else if (c == '\\')
+            set[(unsigned char)p[i + 1]] = true, i += 2;
+        else if (c == '[')
+            i = bracket_folds(p, i + 1, set) + 1;
+        else if (c == '*' || c == '+' || c == '?' || c == '{')
+            return false;
+        else
+            known = c != '.' && c != '^' && c != '$', set[c] = true, i++;
+        if (!skip_quantifiers(p, &i, &optional))
+            return false;
+        if (!known || optional || depth > 0)
+            continue;
+        for (int k = 'a'; k <= 'z'; k++)
+            set[k] = set[k - 'a' + 'A'] = set[k] || set[k - 'a' + 'A'];
+        size_t cost = set_cost(set);
+        if (cost < best_cost)
+            memcpy(best, set, sizeof best), best_cost = cost;
+    }
 }
 
 /* Compile a pattern in the C locale; a pattern that matches the empty text
@@ -443,6 +541,7 @@ static bool load_pattern(struct loader *ld, struct role_criterion *c, json_objec
             regfree(&c->re);
             c->re = re;
             c->re_lower = true;
+            c->has_need = pattern_needs(pat, c->need);
         }
         free(low);
     }

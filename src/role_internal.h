@@ -53,6 +53,8 @@ struct role_criterion {
     bool has_re;     /* re is compiled (and must be freed) */
     bool re_lower;   /* re is the pattern lower-cased, without REG_ICASE: it
                       * runs on the text lower-cased (ASCII), see role.c */
+    bool has_need;   /* every match holds a byte of need: skip texts without */
+    bool need[256];
     double min_years;
     char **links; /* link: the link names */
     size_t nlinks;

@@ -25,6 +25,8 @@ struct vetd_args {
     const char *config;
     const char *instance;
     bool check_config;
+    bool version;
+    bool help;
 };
 
 static void vetd_usage(FILE *f)
@@ -63,11 +65,11 @@ static int vetd_parse_args(int argc, char **argv, struct vetd_args *a)
             a->check_config = true;
             break;
         case OPT_VERSION:
-            printf("vetd %s (functions %s)\n", VETD_VERSION, lualib_name);
-            return EX_OK;
+            a->version = true;
+            break;
         case OPT_HELP:
-            vetd_usage(stdout);
-            return EX_OK;
+            a->help = true;
+            break;
         default:
             vetd_usage(stderr);
             return EX_USAGE;
@@ -77,6 +79,15 @@ static int vetd_parse_args(int argc, char **argv, struct vetd_args *a)
         fprintf(stderr, "vetd: unexpected argument: %s\n", argv[optind]);
         vetd_usage(stderr);
         return EX_USAGE;
+    }
+    /* Only a command line without errors is answered (`--version --bogus` is 64). */
+    if (a->help) {
+        vetd_usage(stdout);
+        return EX_OK;
+    }
+    if (a->version) {
+        printf("vetd %s (functions %s)\n", VETD_VERSION, lualib_name);
+        return EX_OK;
     }
     return -1;
 }
@@ -109,7 +120,16 @@ int main(int argc, char **argv)
     char *password = NULL;
     if (!vetd_load(&v, &args, &cause))
         goto config_error;
+    /* The password file is part of the configuration: --check-config reads
+     * it too, so ExecStartPre catches a missing or unreadable one. */
+    password = cfg_read_password(&v.cfg, &cause);
+    if (cause != NULL)
+        goto config_error;
     if (args.check_config) {
+        if (password) {
+            explicit_bzero(password, strlen(password));
+            free(password);
+        }
         printf("%s: ok (%zu role(s) in %s)\n", args.config, roleset_count(v.roles),
                v.cfg.roles_dir);
         vetd_cleanup(&v);
@@ -117,9 +137,6 @@ int main(int argc, char **argv)
     }
     log_set_instance(v.cfg.instance);
     log_set_level(v.cfg.log_level);
-    password = cfg_read_password(&v.cfg, &cause);
-    if (cause != NULL)
-        goto config_error;
 
     /* The loop, the connections, the signals; then the life in the loop:
      * connect, load the Functions, claim the name, READY, take and settle
