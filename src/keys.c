@@ -18,3 +18,4 @@ char *keys_dead(const char *p) { return xasprintf("%sdead", p); }
 char *keys_dead_item(const char *p, long long seq) { return xasprintf("%sdead:%lld", p, seq); }
 char *keys_dead_seq(const char *p) { return xasprintf("%sdead:seq", p); }
 char *keys_roles(const char *p) { return xasprintf("%sroles", p); }
+char *keys_stage(const char *p, const char *inst, const char *digest) { return xasprintf("%sstage:%s:%s", p, inst, digest); }

@@ -19,5 +19,9 @@ char *keys_dead_item(const char *prefix, long long seq);
 char *keys_dead_seq(const char *prefix);
 /* The set of role ids that have applications (so `vetctl list` never scans). */
 char *keys_roles(const char *prefix);
+/* vetd's staging hash of one accepted item (an addition to §2, see
+ * doc/daemon.md): its analysis, written with plain commands just before
+ * the settle Function renames it into P app:<id>; a TTL bounds leftovers. */
+char *keys_stage(const char *prefix, const char *instance, const char *digest);
 
 #endif

@@ -36,10 +36,10 @@ struct match_set {
     size_t nclasses;
     int32_t *delta;       /* while compiling: nstates x nclasses, -1 = no edge */
     int32_t *last;        /* while compiling: state -> class of its trie edge */
-    uint32_t *dfa;        /* compiled: the same table, entries premultiplied (below) */
-    uint32_t emit_min;    /* rows from here on end some term (own or fail chain) */
-    uint32_t inword;      /* the row of the in-word root (build_links) */
-    bool stay[256];       /* the raw byte leaves the scan in the in-word root */
+    uint16_t *dfa;        /* compiled: the same table by class (nclasses x nstates) */
+    uint32_t emit_min;    /* states from here on end some term (own or fail chain) */
+    uint32_t inword;      /* the in-word root (build_links) */
+    size_t maxlen;        /* the longest normalized term: no state is deeper */
     size_t total;         /* normalized bytes of all terms: bounds the states */
     uint16_t rawcls[256]; /* raw byte -> class, ASCII case and white space folded */
     int32_t *out;         /* state -> first term ending there, or -1 */
@@ -133,6 +133,14 @@ static size_t space_len(const char *s, size_t len, size_t i)
     if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] == 0xa0)
         return 2;
     return 0;
+}
+
+/* True when the byte before u[i] (i > 0) ends a white-space character. */
+static bool is_space_end(const unsigned char *u, size_t i)
+{
+    unsigned char c = u[i - 1];
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+           (c == 0xa0 && i > 1 && u[i - 2] == 0xc2);
 }
 
 /* The code point that ends just before s[i] (i > 0). */
@@ -361,42 +369,49 @@ static void build_links(struct match_set *ms)
     free(word);
 }
 
-/* Renumber the states so that those which end a term come last, keeping
- * the order otherwise (the root stays 0); perm maps old to new numbers. */
+/* Renumber the states: the two roots first, then the others in breadth
+ * first order except that those which end a term come last; perm maps old
+ * to new numbers. */
 static int32_t *order_states(struct match_set *ms)
 {
     int32_t *perm = xreallocarray(NULL, ms->nstates, sizeof *perm);
-    int32_t next = 0;
+    size_t win = ms->nstates - 1; /* build_links added it last */
+    int32_t next = 2;
 
+    perm[0] = 0;
+    perm[win] = 1;
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1)
             ms->emit_min = (uint32_t)next;
-        for (size_t s = 0; s < ms->nstates; s++) {
+        for (size_t s = 1; s < win; s++) {
             bool emits = ms->out[s] >= 0 || ms->dict[s] >= 0;
             if (emits == (pass == 1))
                 perm[s] = next++;
         }
     }
+    ms->inword = 1;
     return perm;
 }
 
-/* Narrow the table to 16 bits in the new numbering, let every state
- * entered on white space loop on it, and move out and dict along. */
+/* Lay the table out by class in 16 bits in the new numbering, let every
+ * state entered on white space loop on it, and move out and dict along.
+ * By class, because the scan finds a byte's class before it has the state
+ * (so the column's address is off the chain of dependent look-ups), and
+ * the shallow states, which most bytes visit, then share cache lines. */
 static void finish_dfa(struct match_set *ms)
 {
-    size_t nc = ms->nclasses;
+    size_t nc = ms->nclasses, ns = ms->nstates;
     int32_t *perm = order_states(ms);
-    size_t inword = (size_t)perm[ms->nstates - 1]; /* build_links added it last */
-    int32_t *out = xreallocarray(NULL, ms->nstates, sizeof *out);
-    int32_t *dict = xreallocarray(NULL, ms->nstates, sizeof *dict);
+    int32_t *out = xreallocarray(NULL, ns, sizeof *out);
+    int32_t *dict = xreallocarray(NULL, ns, sizeof *dict);
 
-    ms->dfa = xreallocarray(NULL, ms->nstates * nc, sizeof *ms->dfa);
-    for (size_t s = 0; s < ms->nstates; s++) {
+    ms->dfa = xreallocarray(NULL, ns * nc, sizeof *ms->dfa);
+    for (size_t s = 0; s < ns; s++) {
         size_t to = (size_t)perm[s];
         for (size_t c = 0; c < nc; c++)
-            ms->dfa[to * nc + c] = (uint32_t)((size_t)perm[ms->delta[s * nc + c]] * nc);
+            ms->dfa[c * ns + to] = (uint16_t)perm[ms->delta[s * nc + c]];
         if (s != 0 && ms->last[s] == MATCH_SPACE_CLASS)
-            ms->dfa[to * nc + MATCH_SPACE_CLASS] = (uint32_t)(to * nc);
+            ms->dfa[MATCH_SPACE_CLASS * ns + to] = (uint16_t)to;
         out[to] = ms->out[s];
         dict[to] = ms->dict[s] >= 0 ? perm[ms->dict[s]] : -1;
     }
@@ -413,9 +428,8 @@ static void finish_dfa(struct match_set *ms)
         bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
         ms->rawcls[c] = space ? MATCH_SPACE_CLASS : ms->cls[fold((unsigned char)c)];
     }
-    ms->inword = (uint32_t)(inword * nc);
-    for (size_t c = 0; c < 256; c++)
-        ms->stay[c] = ms->dfa[ms->inword + ms->rawcls[c]] == ms->inword;
+    for (size_t t = 0; t < ms->nterms; t++)
+        ms->maxlen = ms->terms[t].len > ms->maxlen ? ms->terms[t].len : ms->maxlen;
 }
 
 void match_set_compile(struct match_set *ms)
@@ -476,35 +490,93 @@ static void report(const struct match_set *ms, int32_t s, size_t end, const char
     }
 }
 
-/* One table look-up per byte; only U+00A0 (C2 A0), the one white space
- * longer than a byte, takes a branch of its own. */
+/* Texts shorter than this are scanned in one piece. */
+#define MATCH_SPLIT_MIN 256
+/* Term ends the second half of a split scan holds back (see below). */
+#define MATCH_HELD 64
+
+/* One step of the scan: the byte at *i (U+00A0, C2 A0, as one white space)
+ * from row st to the next row. */
+static inline uint32_t scan_step(const struct match_set *ms, const unsigned char *u, size_t len,
+                                 size_t *i, uint32_t st)
+{
+    unsigned char c = u[(*i)++];
+    const uint16_t *col = ms->dfa + (size_t)ms->rawcls[c] * ms->nstates;
+
+    if (c == 0xc2 && *i < len && u[*i] == 0xa0)
+        col = ms->dfa + MATCH_SPACE_CLASS * ms->nstates, (*i)++;
+    return col[st];
+}
+
+/* Where a scan of text[q, len) must start to be in the state a scan from
+ * 0 has at mid: maxlen normalized bytes back (a white-space run is one),
+ * since a state is the longest such suffix that can still grow into a
+ * term, and what it depends on before that is only the byte before it. */
+static size_t warm_start(const struct match_set *ms, const unsigned char *u, size_t mid)
+{
+    size_t q = mid;
+
+    for (size_t n = 0; q > 0 && n < ms->maxlen; n++) {
+        if (!is_space_end(u, q)) {
+            q--;
+            continue;
+        }
+        while (q > 0 && is_space_end(u, q))
+            q -= u[q - 1] == 0xa0 ? 2 : 1;
+    }
+    return q;
+}
+
+/* Report the terms of row st ending at end (see report). */
+static void report_row(const struct match_set *ms, uint32_t st, size_t end, const char *text,
+                       size_t len, match_fn fn, void *arg)
+{
+    report(ms, (int32_t)st, end, text, len, fn, arg);
+}
+
+/* One table look-up per byte, but each waits for the one before: the scan
+ * is bound by that chain, not by the cache. So a long text is scanned as
+ * two halves at once, two independent chains. The second starts early
+ * enough to be in the right state at the middle (warm_start) and holds
+ * back the term ends it finds past the middle until the first half is
+ * reported, so hits still come in order of end offset. */
 void match_set_scan(const struct match_set *ms, const char *text, size_t len, match_fn fn,
                     void *arg)
 {
     const unsigned char *u = (const unsigned char *)text;
-    const uint32_t *dfa = ms->dfa;
-    size_t i = 0;
-    uint32_t st = 0, emit_min = ms->emit_min * (uint32_t)ms->nclasses;
+    struct {
+        uint32_t st;
+        size_t end;
+    } held[MATCH_HELD];
+    size_t i = 0, j = len, mid = len, nheld = 0;
+    uint32_t a = 0, b = 0, emit_min = ms->emit_min;
 
     if (!ms->compiled || ms->nterms == 0)
         return;
-    while (i < len) {
-        /* Inside a word that starts no term, the state cannot change until
-         * the word ends: skip those bytes without the dependent look-ups
-         * (their chain, not the cache, bounds the scan's speed). */
-        if (st == ms->inword) {
-            while (i < len && ms->stay[u[i]])
-                i++;
-            if (i == len)
-                break;
+    if (len >= MATCH_SPLIT_MIN) {
+        mid = len / 2 + (u[len / 2 - 1] == 0xc2 && u[len / 2] == 0xa0);
+        j = warm_start(ms, u, mid);
+        b = j > 0 && u[j - 1] < 0x80 && match_is_word(u[j - 1]) ? ms->inword : 0;
+        while (i < mid && j < len && nheld < MATCH_HELD) {
+            a = scan_step(ms, u, len, &i, a);
+            if (a >= emit_min)
+                report_row(ms, a, i, text, len, fn, arg);
+            b = scan_step(ms, u, len, &j, b);
+            if (b >= emit_min && j > mid)
+                held[nheld].st = b, held[nheld++].end = j;
         }
-        unsigned char c = u[i++];
-        uint32_t k = ms->rawcls[c];
-        if (c == 0xc2 && i < len && u[i] == 0xa0)
-            k = MATCH_SPACE_CLASS, i++;
-        st = dfa[st + k];
-        if (st >= emit_min)
-            report(ms, (int32_t)(st / ms->nclasses), i, text, len, fn, arg);
+    }
+    while (i < mid) {
+        a = scan_step(ms, u, len, &i, a);
+        if (a >= emit_min)
+            report_row(ms, a, i, text, len, fn, arg);
+    }
+    for (size_t k = 0; k < nheld; k++)
+        report_row(ms, held[k].st, held[k].end, text, len, fn, arg);
+    while (mid < len && j < len) {
+        b = scan_step(ms, u, len, &j, b);
+        if (b >= emit_min && j > mid)
+            report_row(ms, b, j, text, len, fn, arg);
     }
 }
 
@@ -610,8 +682,21 @@ void match_excerpt_span(const char *text, size_t len, size_t start, size_t end, 
     size_t m = 0, i = start, l = 0, r = 0, lb, rb;
     bool ctl;
 
-    /* When the match is cut, the byte after the cut must be checked too. */
+    /* The common case, all of the widest span plain, in one test. */
     m = end - start < MATCH_EXCERPT_MAX ? end - start : MATCH_EXCERPT_MAX;
+    lb = (MATCH_EXCERPT_MAX - m) / 2;
+    lb = lb < MATCH_EXCERPT_CONTEXT ? lb : MATCH_EXCERPT_CONTEXT;
+    l = start < lb ? start : lb;
+    rb = MATCH_EXCERPT_MAX - m - l;
+    rb = rb < MATCH_EXCERPT_CONTEXT ? rb : MATCH_EXCERPT_CONTEXT;
+    r = start + m + rb + 1;
+    if (plain_bytes(text, start - l - (start > l), r < len ? r : len, &ctl)) {
+        *from = start - l;
+        *to = start + m + (len - start - m < rb ? len - start - m : rb);
+        return;
+    }
+    l = 0, r = 0;
+    /* When the match is cut, the byte after the cut must be checked too. */
     if (plain_bytes(text, start, start + m < end ? start + m + 1 : end, &ctl))
         i = start + m;
     else {

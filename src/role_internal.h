@@ -46,7 +46,7 @@ struct role_criterion {
     enum role_field fields[ROLE_FIELD_COUNT];
     size_t nfields;
     int rank[ROLE_FIELD_COUNT];
-    bool ordered; /* the ranks rise in canonical order: evidence comes sorted */
+    bool ordered;    /* the ranks rise in canonical order: evidence comes sorted */
     size_t nentries; /* terms: 1; count: the number of entries */
     int min;         /* count: entries needed; terms: 1 */
     regex_t re;      /* pattern: compiled in the C locale */

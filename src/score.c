@@ -2,6 +2,7 @@
  * the score and verdict, and the analysis JSON with evidence and plan. */
 #include "score.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,39 +149,62 @@ static void run_pattern(struct scorer *sc, size_t ci)
     }
 }
 
-/* Copy the current text to sc->lower with ASCII upper case folded. */
+/* Copy the current text to sc->lower with ASCII upper case folded, eight
+ * bytes at a time where it can (a byte in 'A'..'Z' gains 0x20). */
 static void lower_text(struct scorer *sc)
 {
     const unsigned char *t = (const unsigned char *)sc->unit.text;
-    size_t n = sc->unit.len;
+    size_t n = sc->unit.len, i = 0;
 
     if (n + 1 > sc->lower_cap) {
         sc->lower_cap = n + 1 > 2 * sc->lower_cap ? n + 1 : 2 * sc->lower_cap;
         free(sc->lower);
         sc->lower = xmalloc(sc->lower_cap);
     }
-    for (size_t i = 0; i < n; i++)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, low;
+        memcpy(&w, t + i, 8);
+        low = w & ~high;
+        /* high bit set where the byte is >= 'A', and where it is > 'Z' */
+        uint64_t ge = low + ones * (0x80 - 'A'), gt = low + ones * (0x80 - 'Z' - 1);
+        w |= ((ge & ~gt & ~w & high) >> 2);
+        memcpy(sc->lower + i, &w, 8);
+    }
+#endif
+    for (; i < n; i++)
         sc->lower[i] = (char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] + ('a' - 'A') : t[i]);
     sc->lower[n] = '\0';
 }
 
+/* True when one of the n bytes of s is in set: a pattern that needs one of
+ * them is not run where none is (regexec costs far more than this). */
+static bool holds_any(const bool *set, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (set[(unsigned char)s[i]])
+            return true;
+    }
+    return false;
+}
+
 /* Scan one text: every term at once, then each pattern that looks here. */
-static void scan_unit(struct scorer *sc, enum role_field field, size_t index, enum unit_part part,
-                      json_object *str)
+static void scan_text(struct scorer *sc, enum role_field field, size_t index, enum unit_part part,
+                      const char *text, size_t len)
 {
     bool lowered = false;
 
-    if (str == NULL || !json_object_is_type(str, json_type_string))
-        return;
     sc->unit.field = field;
     sc->unit.index = index;
     sc->unit.part = part;
-    sc->unit.text = json_object_get_string(str);
-    sc->unit.len = (size_t)json_object_get_string_len(str);
-    match_set_scan(sc->r->terms, sc->unit.text, sc->unit.len, on_term, sc);
+    sc->unit.text = text;
+    sc->unit.len = len;
+    match_set_scan(sc->r->terms, text, len, on_term, sc);
     for (size_t ci = 0; ci < sc->r->ncriteria; ci++) {
         const struct role_criterion *c = &sc->r->criteria[ci];
-        if (c->test != ROLE_TEST_PATTERN || c->rank[field] < 0 || sc->cs[ci].done)
+        if (c->test != ROLE_TEST_PATTERN || c->rank[field] < 0 || sc->cs[ci].done ||
+            (c->has_need && !holds_any(c->need, text, len)))
             continue;
         if (c->re_lower && !lowered)
             lower_text(sc), lowered = true;
@@ -189,11 +213,29 @@ static void scan_unit(struct scorer *sc, enum role_field field, size_t index, en
     sc->unit.unit++;
 }
 
+/* The same for a JSON value, when it is a string. */
+static void scan_value(struct scorer *sc, enum role_field field, size_t index, enum unit_part part,
+                       json_object *str)
+{
+    if (str != NULL && json_object_is_type(str, json_type_string))
+        scan_text(sc, field, index, part, json_object_get_string(str),
+                  (size_t)json_object_get_string_len(str));
+}
+
+/* The same for an optional top-level string of the submission (NULL when
+ * absent, free of NUL bytes, so strlen is its length): it costs less
+ * than looking the member up again. */
+static void scan_field(struct scorer *sc, enum role_field field, const char *text)
+{
+    if (text != NULL)
+        scan_text(sc, field, 0, PART_NONE, text, strlen(text));
+}
+
 static void scan_array(struct scorer *sc, enum role_field field, json_object *arr)
 {
     size_t n = arr != NULL ? json_object_array_length(arr) : 0;
     for (size_t i = 0; i < n; i++)
-        scan_unit(sc, field, i, PART_NONE, json_object_array_get_idx(arr, i));
+        scan_value(sc, field, i, PART_NONE, json_object_array_get_idx(arr, i));
 }
 
 static json_object *member(json_object *obj, const char *key)
@@ -207,19 +249,18 @@ static json_object *member(json_object *obj, const char *key)
 /* Every searchable text, in canonical field order then by position. */
 static void scan_submission(struct scorer *sc, const struct submission *s)
 {
-    json_object *root = s->root;
     size_t n = s->experience != NULL ? json_object_array_length(s->experience) : 0;
 
     scan_array(sc, ROLE_FIELD_SKILLS, s->skills);
     scan_array(sc, ROLE_FIELD_CERTIFICATIONS, s->certifications);
-    scan_unit(sc, ROLE_FIELD_HEADLINE, 0, PART_NONE, member(root, "headline"));
-    scan_unit(sc, ROLE_FIELD_SUMMARY, 0, PART_NONE, member(root, "summary"));
+    scan_field(sc, ROLE_FIELD_HEADLINE, s->headline);
+    scan_field(sc, ROLE_FIELD_SUMMARY, s->summary);
     for (size_t i = 0; i < n; i++) {
         json_object *e = json_object_array_get_idx(s->experience, i);
-        scan_unit(sc, ROLE_FIELD_EXPERIENCE, i, PART_TITLE, member(e, "title"));
-        scan_unit(sc, ROLE_FIELD_EXPERIENCE, i, PART_DESCRIPTION, member(e, "description"));
+        scan_value(sc, ROLE_FIELD_EXPERIENCE, i, PART_TITLE, member(e, "title"));
+        scan_value(sc, ROLE_FIELD_EXPERIENCE, i, PART_DESCRIPTION, member(e, "description"));
     }
-    scan_unit(sc, ROLE_FIELD_CV_TEXT, 0, PART_NONE, member(root, "cv_text"));
+    scan_field(sc, ROLE_FIELD_CV_TEXT, s->cv_text);
 }
 
 struct verdict {
@@ -395,9 +436,11 @@ static void add_uint(struct buf *b, size_t v)
 
 static void add_int(struct buf *b, int v)
 {
-    if (v < 0)
-        buf_addc(b, '-');
-    add_uint(b, v < 0 ? (size_t) - (long long)v : (size_t)v);
+    long long w = v;
+
+    if (w < 0)
+        buf_addc(b, '-'), w = -w;
+    add_uint(b, (size_t)w);
 }
 
 /* The field name of h as a JSON string; names and link names need no
@@ -437,7 +480,9 @@ static void add_evidence(struct buf *b, const struct role_criterion *c, struct c
     }
     for (size_t i = 0; i < n; i++) {
         const struct hit *h = &st->hits[i];
-        buf_add(b, ",{\"field\":" + (i == 0), 10 - (i == 0));
+        if (i > 0)
+            buf_addc(b, ',');
+        buf_add(b, "{\"field\":", 9);
         add_field_name(b, c, h);
         buf_reset(text);
         match_excerpt_add(text, h->text, h->len, h->qfrom, h->qto);

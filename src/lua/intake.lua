@@ -5,11 +5,15 @@
 -- first write; every settlement starts with the LREM fence.
 
 -- Append one dead letter P dead:<seq> and its seq to P dead. f is the
--- field list after `reason`; a nil payload or email_sha1 is left out.
+-- field list after `reason`; a nil instance, payload or email_sha1 is left
+-- out (a no_consent letter keeps only reason, detail, time and digest).
 local function vetd_dead_letter(dead, dead_seq, f)
     local seq = redis.call('INCR', dead_seq)
-    local h = {'reason', f.reason, 'detail', f.detail, 'at', f.at,
-               'instance', f.instance, 'digest', f.digest}
+    local h = {'reason', f.reason, 'detail', f.detail, 'at', f.at, 'digest', f.digest}
+    if f.instance then
+        h[#h + 1] = 'instance'
+        h[#h + 1] = f.instance
+    end
     if f.email_sha1 and f.email_sha1 ~= '' then
         h[#h + 1] = 'email_sha1'
         h[#h + 1] = f.email_sha1
@@ -40,11 +44,13 @@ end
 
 -- take: KEYS submissions, processing, deliveries, dead, dead:seq;
 -- ARGV batch_size, max_payload_bytes, max_deliveries, now, instance.
--- Returns {item, digest, item, digest, ...} in FIFO order; oversized and
--- poison items become dead letters here and never travel to vetd.
+-- Returns {too_large, poison, item, digest, item, digest, ...}: the counts
+-- of the dead letters this call made, then the items in FIFO order;
+-- oversized and poison items become dead letters here and never travel to
+-- vetd (which counts them from the two numbers).
 local function vetd_take(keys, args)
     local n, maxb, maxd = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
-    local out = {}
+    local out = {0, 0}
     for _ = 1, n do
         local item = redis.call('RPOP', keys[1])
         if not item then break end
@@ -54,6 +60,7 @@ local function vetd_take(keys, args)
             f.reason = 'too_large'
             f.detail = 'payload: larger than max_payload_bytes (' .. maxb .. ')'
             vetd_dead_letter(keys[4], keys[5], f)
+            out[1] = out[1] + 1
         else
             local count = redis.call('HINCRBY', keys[3], digest, 1)
             if count > maxd then
@@ -62,6 +69,7 @@ local function vetd_take(keys, args)
                            ' times without being settled (max_deliveries ' .. maxd .. ')'
                 redis.call('HDEL', keys[3], digest)
                 vetd_dead_letter(keys[4], keys[5], f)
+                out[2] = out[2] + 1
             else
                 redis.call('LPUSH', keys[2], item)
                 out[#out + 1] = item
@@ -72,56 +80,72 @@ local function vetd_take(keys, args)
     return out
 end
 
--- One accepted item of settle: args from position i (17 of them), keys
--- from position k (app, history, state set, by-email).
+-- One accepted item of settle: args from position i (16 of them), keys
+-- from position k (app, history, state set, by-email, staging hash). The
+-- analysis never enters Lua: vetd wrote it into the staging hash just
+-- before this call, and a new application is that hash renamed. Checks
+-- first (reads only), then the fence, then the writes.
 local function vetd_settle_accept(keys, args, i, k, ctx)
     local raw, digest, id = args[i + 1], args[i + 2], args[i + 3]
-    local app = keys[k]
+    local app, stage = keys[k], keys[k + 4]
     local stored = redis.call('HGET', app, 'digest')
+    if not stored and redis.call('EXISTS', stage) == 0 then
+        -- The staging hash is gone (expired, or deleted by a fenced
+        -- process of the same name): nothing written, vetd stages again.
+        return 'restage'
+    end
+    if redis.call('LREM', ctx.processing, 1, raw) == 0 then
+        redis.call('DEL', stage)
+        return 'stale'
+    end
+    redis.call('HDEL', ctx.deliveries, digest)
     if stored then
+        redis.call('DEL', stage)
         if stored == digest then
-            redis.call('HDEL', ctx.deliveries, digest)
             return 'duplicate'
         end
-        redis.call('HDEL', ctx.deliveries, digest)
         vetd_dead_letter(ctx.dead, ctx.dead_seq, {
             reason = 'id_conflict', detail = 'id: already used by a different submission',
             at = ctx.now, instance = ctx.instance, digest = digest,
-            email_sha1 = args[i + 15], payload = raw})
+            email_sha1 = args[i + 14], payload = raw})
         return 'id_conflict'
     end
+    -- The app was checked absent, so the rename replaces nothing; it
+    -- carries the staging TTL along, which PERSIST drops.
+    redis.call('RENAME', stage, app)
+    redis.call('PERSIST', app)
     local state, score = args[i + 5], args[i + 6]
     redis.call('HSET', app, 'id', id, 'role', args[i + 4], 'state', state, 'score', score,
                'qualified', args[i + 7], 'name', args[i + 8], 'email', args[i + 9],
                'submitted_at', args[i + 10], 'received_at', args[i + 11],
                'scored_at', args[i + 12], 'updated_at', args[i + 12], 'version', 1,
-               'digest', digest, 'profile', raw, 'analysis', args[i + 13],
-               'reviewer', '', 'note', '')
+               'digest', digest, 'profile', raw, 'reviewer', '', 'note', '')
     redis.call('ZADD', keys[k + 2], score, id)
-    redis.call('RPUSH', keys[k + 1], args[i + 14])
+    redis.call('RPUSH', keys[k + 1], args[i + 13])
     redis.call('SADD', keys[k + 3], id)
     if not ctx.roles_added[args[i + 4]] then
         redis.call('SADD', ctx.roles, args[i + 4])
         ctx.roles_added[args[i + 4]] = true
     end
-    if args[i + 16] ~= '' then
-        -- The envelope's head ends in `"analysis":`; the analysis text
-        -- itself travels once and is spliced in as it is.
-        redis.call('LPUSH', ctx.notifications, args[i + 16] .. args[i + 13] .. '}}')
+    if args[i + 15] ~= '' then
+        redis.call('LPUSH', ctx.notifications, args[i + 15])
     end
-    redis.call('HDEL', ctx.deliveries, digest)
     return 'accepted'
 end
 
 -- settle: KEYS processing, deliveries, dead, dead:seq, notifications, roles
--- (the index of role ids with applications), then 4 keys per accepted item; ARGV now, instance, then one group per item:
+-- (the index of role ids with applications), then 5 keys per accepted
+-- item (app, history, state set, by-email, staging hash P stage:<instance>:
+-- <digest> holding the `analysis` field); ARGV now, instance, then one
+-- group per item:
 --   'A' raw digest id role state score qualified name email submitted_at
---       received_at scored_at analysis history_event email_sha1 envelope_head
---       (envelope_head: the candidate.qualified job up to `"analysis":`, or
---       '' when not qualified)
+--       received_at scored_at history_event email_sha1 envelope
+--       (envelope: the whole candidate.qualified job, or '' when not
+--       qualified)
 --   'D' raw digest reason detail email_sha1 keep_payload
--- Returns one answer per item: accepted, duplicate, id_conflict, dead or
--- stale (the fence removed nothing: settled or reclaimed already).
+-- Returns one answer per item: accepted, duplicate, id_conflict, dead,
+-- stale (the fence removed nothing: settled or reclaimed already) or
+-- restage (the staging hash is missing; nothing was written for the item).
 local function vetd_settle(keys, args)
     local ctx = {processing = keys[1], deliveries = keys[2], dead = keys[3],
                  dead_seq = keys[4], notifications = keys[5], roles = keys[6],
@@ -129,24 +153,20 @@ local function vetd_settle(keys, args)
     local out = {}
     local i, k = 3, 7
     while i <= #args do
-        local kind, raw = args[i], args[i + 1]
-        local fenced = redis.call('LREM', ctx.processing, 1, raw) == 0
-        if kind == 'A' then
-            if fenced then
-                out[#out + 1] = 'stale'
-            else
-                out[#out + 1] = vetd_settle_accept(keys, args, i, k, ctx)
-            end
-            i, k = i + 17, k + 4
+        if args[i] == 'A' then
+            out[#out + 1] = vetd_settle_accept(keys, args, i, k, ctx)
+            i, k = i + 16, k + 5
         else
-            if fenced then
+            local raw, digest = args[i + 1], args[i + 2]
+            if redis.call('LREM', ctx.processing, 1, raw) == 0 then
                 out[#out + 1] = 'stale'
             else
-                local digest = args[i + 2]
                 local f = {reason = args[i + 3], detail = args[i + 4], at = ctx.now,
-                           instance = ctx.instance, digest = digest,
-                           email_sha1 = args[i + 5]}
-                if args[i + 6] == '1' then f.payload = raw end
+                           digest = digest, email_sha1 = args[i + 5]}
+                if args[i + 6] == '1' then
+                    f.instance = ctx.instance
+                    f.payload = raw
+                end
                 redis.call('HDEL', ctx.deliveries, digest)
                 vetd_dead_letter(ctx.dead, ctx.dead_seq, f)
                 out[#out + 1] = 'dead'

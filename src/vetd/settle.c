@@ -56,9 +56,10 @@ static char *settle_history_event(const char *at, const char *state, const char 
     return buf_steal(&b);
 }
 
-/* The candidate.qualified job of SPEC §6 (event_id <id>:1) up to its
- * `"analysis":`: the settle Function appends the analysis and `}}`. */
-static char *settle_envelope_head(const struct submission *s, const char *at, int score)
+/* The candidate.qualified job of SPEC §6 (event_id <id>:1), whole: the
+ * settle Function pushes it as it is, never concatenating in Lua. */
+static char *settle_envelope(const struct submission *s, const char *at, int score,
+                             const char *analysis)
 {
     struct buf b = BUF_INIT;
     size_t idlen = strlen(s->id);
@@ -77,6 +78,8 @@ static char *settle_envelope_head(const struct submission *s, const char *at, in
     buf_adds(&b, ",\"email\":");
     buf_add_json_str(&b, s->email, strlen(s->email));
     buf_printf(&b, ",\"score\":%d,\"analysis\":", score);
+    buf_adds(&b, analysis);
+    buf_adds(&b, "}}");
     return buf_steal(&b);
 }
 
@@ -108,17 +111,19 @@ static void settle_accept(struct settle_item *it, const struct submission *s,
     settle_arg(it, xstrdup(s->submitted_at ? s->submitted_at : received_at));
     settle_arg(it, xstrdup(received_at));
     settle_arg(it, xstrdup(now));
-    settle_arg(it, res.analysis);
-    res.analysis = NULL; /* moved into args */
     settle_arg(it, settle_history_event(now, state, ctx->instance));
     settle_arg(it, xstrdup(s->email_sha1));
-    settle_arg(it, res.qualified ? settle_envelope_head(s, now, res.score) : xstrdup(""));
+    settle_arg(it, res.qualified ? settle_envelope(s, now, res.score, res.analysis) : xstrdup(""));
+    it->analysis = res.analysis;
+    it->analysis_len = strlen(res.analysis);
+    res.analysis = NULL; /* moved into the item, for the staging hash */
     score_result_free(&res);
 
     it->keys[it->nkeys++] = keys_app(ctx->prefix, s->id);
     it->keys[it->nkeys++] = keys_history(ctx->prefix, s->id);
     it->keys[it->nkeys++] = keys_state(ctx->prefix, s->role, state);
     it->keys[it->nkeys++] = keys_by_email(ctx->prefix, s->email_sha1);
+    it->keys[it->nkeys++] = keys_stage(ctx->prefix, ctx->instance, it->digest);
 }
 
 void settle_prepare(struct settle_item *it, const char *raw, size_t len, const char *digest,
@@ -153,6 +158,7 @@ void settle_item_free(struct settle_item *it)
     for (int i = 0; i < it->nkeys; i++)
         free(it->keys[i]);
     free(it->raw);
+    free(it->analysis);
     free(it->id);
     free(it->role);
     memset(it, 0, sizeof *it);
@@ -164,6 +170,8 @@ void settle_call_build(struct settle_call *call, const char *fn,
 {
     int nkeys = SETTLE_FIXED_KEYS, nargs = 2;
     for (int i = 0; i < n; i++) {
+        if (items[i].done)
+            continue;
         nkeys += items[i].nkeys;
         nargs += items[i].nargs;
     }
@@ -182,12 +190,12 @@ void settle_call_build(struct settle_call *call, const char *fn,
     for (int k = 0; k < SETTLE_FIXED_KEYS; k++)
         PUT(fixed_keys[k], strlen(fixed_keys[k]));
     for (int i = 0; i < n; i++)
-        for (int k = 0; k < items[i].nkeys; k++)
+        for (int k = 0; !items[i].done && k < items[i].nkeys; k++)
             PUT(items[i].keys[k], strlen(items[i].keys[k]));
     PUT(now, strlen(now));
     PUT(instance, strlen(instance));
     for (int i = 0; i < n; i++)
-        for (int k = 0; k < items[i].nargs; k++)
+        for (int k = 0; !items[i].done && k < items[i].nargs; k++)
             PUT(items[i].args[k], items[i].lens[k]);
 #undef PUT
 }
@@ -199,4 +207,24 @@ void settle_call_free(struct settle_call *call)
     free(call->argv);
     free(call->lens);
     memset(call, 0, sizeof *call);
+}
+
+int settle_stage_cmds(const struct settle_item *it, struct settle_stage *st)
+{
+    if (!it->accept || it->done)
+        return 0;
+    const char *key = it->keys[SETTLE_STAGE_KEY];
+    snprintf(st->ttl, sizeof st->ttl, "%d", SETTLE_STAGE_TTL_MS);
+    st->hset[0] = "HSET";
+    st->hset[1] = key;
+    st->hset[2] = "analysis";
+    st->hset[3] = it->analysis;
+    st->hset_lens[0] = 4;
+    st->hset_lens[1] = strlen(key);
+    st->hset_lens[2] = 8;
+    st->hset_lens[3] = it->analysis_len;
+    st->pexpire[0] = "PEXPIRE";
+    st->pexpire[1] = key;
+    st->pexpire[2] = st->ttl;
+    return 2;
 }

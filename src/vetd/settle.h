@@ -22,8 +22,13 @@ struct settle_ctx {
     size_t max_payload_bytes;
 };
 
-#define SETTLE_MAX_ARGS 17 /* the 'A' group of the settle Function */
-#define SETTLE_MAX_KEYS 4
+#define SETTLE_MAX_ARGS 16 /* the 'A' group of the settle Function */
+#define SETTLE_MAX_KEYS 5
+/* keys[SETTLE_STAGE_KEY] of an accepted item: P stage:<instance>:<digest>. */
+#define SETTLE_STAGE_KEY 4
+/* Lifetime of a staging hash: it is written right before the settle call
+ * that consumes it, so this only bounds what a crash in between leaves. */
+#define SETTLE_STAGE_TTL_MS 300000
 
 struct settle_item {
     char *raw; /* owned copy of the item, byte-for-byte */
@@ -33,6 +38,9 @@ struct settle_item {
     const char *outcome; /* "qualified", "not_qualified" or a rejection code */
     char *id, *role;     /* accepted only (for the log context) */
     int score;           /* -1 when rejected */
+    bool done;           /* settled (or stale): left out of a re-sent call */
+    char *analysis;      /* accepted only: the analysis JSON, for the staging hash */
+    size_t analysis_len;
     int nargs;
     char *args[SETTLE_MAX_ARGS]; /* owned, except args[1] which is raw */
     size_t lens[SETTLE_MAX_ARGS];
@@ -48,9 +56,25 @@ void settle_prepare(struct settle_item *it, const char *raw, size_t len, const c
                     const struct settle_ctx *ctx, const char *received_at);
 void settle_item_free(struct settle_item *it);
 
+/* The analysis of an accepted item does not travel through the settle
+ * Function (Redis's Lua hashes every byte of every string it sees): it is
+ * written with plain commands into the item's staging hash just before
+ * the call, `HSET stage analysis JSON` and `PEXPIRE stage TTL`, which the
+ * settle Function renames into P app:<id>. Fills st with both commands and
+ * returns 2, or 0 when the item needs no staging (rejected, or done). The
+ * argv point into it and st, so they live as long as both. */
+struct settle_stage {
+    const char *hset[4];
+    size_t hset_lens[4];
+    const char *pexpire[3];
+    char ttl[16];
+};
+int settle_stage_cmds(const struct settle_item *it, struct settle_stage *st);
+
 #define SETTLE_FIXED_KEYS 6
 
-/* The argv of one FCALL settle for n items: pointers into items and into
+/* The argv of one FCALL settle for the items of items[0..n) that are not
+ * done: pointers into items and into
  * fixed_keys (processing, deliveries, dead, dead:seq, notifications,
  * roles), so
  * they live as long as those. fn is the Function's full name. Caller

@@ -1,5 +1,7 @@
 /* The Redis side of `scripts/bench e2e` alone: the same take and settle
- * Function calls vetd makes, with the same argument shapes (built by
+ * Function calls vetd makes, each settle preceded by the same staging
+ * commands (HSET + PEXPIRE per accepted item), with the same argument
+ * shapes (built by
  * vetd's own settle.c), issued by a minimal pipelined client whose
  * analyses were all computed before the clock starts. Its throughput is
  * the ceiling vetd is measured against.
@@ -99,15 +101,27 @@ static void append_take(redisContext *rc, const char *fn, char *const keys[5], c
     redisAppendCommandArgv(rc, 13, argv, NULL);
 }
 
-static void append_settle(redisContext *rc, const char *fn, char *const fixed[SETTLE_FIXED_KEYS],
-                          struct settle_item *items, int n)
+/* Like vetd: the staging commands of every accepted item, then the settle
+ * call. Returns how many staging replies come before the settle's. */
+static int append_settle(redisContext *rc, const char *fn, char *const fixed[SETTLE_FIXED_KEYS],
+                         struct settle_item *items, int n)
 {
+    int staged = 0;
+    for (int i = 0; i < n; i++) {
+        struct settle_stage st;
+        if (settle_stage_cmds(&items[i], &st) == 0)
+            continue;
+        redisAppendCommandArgv(rc, 4, st.hset, st.hset_lens);
+        redisAppendCommandArgv(rc, 3, st.pexpire, NULL);
+        staged += 2;
+    }
     char now[TIMEFMT_LEN + 1];
     timefmt_format(timefmt_now_ms(), now);
     struct settle_call call;
     settle_call_build(&call, fn, fixed, now, INSTANCE, items, n);
     redisAppendCommandArgv(rc, call.argc, call.argv, call.lens);
     settle_call_free(&call);
+    return staged;
 }
 
 static redisReply *next_reply(redisContext *rc)
@@ -168,8 +182,11 @@ int main(int argc, char **argv)
     double t0 = mono_s();
     append_take(rc, take_fn, take_keys, batch);
     for (;;) {
+        /* The take answers {too_large, poison, item, digest, ...}. */
         redisReply *take = next_reply(rc);
-        int n = (int)(take->elements / 2);
+        if (take->type != REDIS_REPLY_ARRAY || take->elements < 2)
+            die("take", "unexpected answer");
+        int n = (int)((take->elements - 2) / 2);
         if (n == 0) {
             freeReplyObject(take);
             break;
@@ -177,11 +194,13 @@ int main(int argc, char **argv)
         if (off + (size_t)n > c.n)
             die("take", "more items than the corpus holds");
         for (int i = 0; i < n; i++)
-            if (strcmp(take->element[2 * i + 1]->str, items[off + (size_t)i].digest) != 0)
+            if (strcmp(take->element[2 + 2 * i + 1]->str, items[off + (size_t)i].digest) != 0)
                 die("take", "items came back out of order");
         freeReplyObject(take);
-        append_settle(rc, settle_fn, settle_keys, &items[off], n);
+        int staged = append_settle(rc, settle_fn, settle_keys, &items[off], n);
         append_take(rc, take_fn, take_keys, batch);
+        while (staged-- > 0)
+            freeReplyObject(next_reply(rc));
         redisReply *settled = next_reply(rc);
         for (size_t i = 0; i < settled->elements; i++) {
             const char *a = settled->element[i]->str;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -48,8 +49,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void)argc;
     (void)argv;
-    snprintf(path, sizeof path, "%s/vetd-fuzz-cfg.XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
-    fd = mkstemp(path);
+    snprintf(path, sizeof path, "%s/vetd-fuzz-cfg.%ld.conf", tmp != NULL && *tmp ? tmp : "/tmp",
+             (long)getpid());
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
     if (fd < 0) {
         perror(path);
         exit(1);

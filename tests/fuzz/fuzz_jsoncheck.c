@@ -71,7 +71,7 @@ static long hex4(const uint8_t *p, const uint8_t *end)
     return v;
 }
 
-/* One "\uXXXX" escape (r->p just past the 'u'), pairing surrogates. */
+/* One "\u" escape of four hex digits (r->p just past the 'u'), pairing surrogates. */
 static bool ref_unicode_escape(struct ref *r, bool *is_nul)
 {
     long v = hex4(r->p, r->end), lo;
