@@ -50,9 +50,10 @@ struct batch {
     struct intake *in;
     int n;
     struct settle_item *items;
-    bool sent;    /* the settle call is in flight */
-    bool stalled; /* failpoint stall_before_settle */
-    int failures; /* errors that were not Redis's fault */
+    bool sent;     /* the settle call is in flight */
+    bool stalled;  /* failpoint stall_before_settle */
+    int failures;  /* errors that were not Redis's fault */
+    bool unstaged; /* failpoint lose_stage: the first send skipped staging */
 };
 
 struct intake_counts {
@@ -227,6 +228,19 @@ static void intake_account(struct intake *in, struct settle_item *it, const char
     }
 }
 
+/* Dead letters the take Function made itself (too_large, poison): they
+ * count as outcomes and in STATUS= like those of a settlement. */
+static void intake_count_diverted(struct intake *in, const char *outcome, long long n)
+{
+    for (long long i = 0; i < n; i++)
+        metrics_count_outcome(in->v->metrics, outcome);
+    if (n > 0) {
+        in->total.dead += (unsigned long long)n;
+        in->period.dead += (unsigned long long)n;
+        log_info("take diverted %lld %s item(s) to the dead letters", n, outcome);
+    }
+}
+
 static void intake_on_replicas(struct conn *c, struct redisReply *r, void *arg)
 {
     (void)c;
@@ -283,8 +297,36 @@ static void intake_on_settle(struct conn *c, struct redisReply *r, void *arg)
         return;
     }
     intake_success(in);
-    for (int i = 0; r->type == REDIS_REPLY_ARRAY && i < b->n && (size_t)i < r->elements; i++)
-        intake_account(in, &b->items[i], r->element[i]->str);
+    /* The answers are those of the items that were not done when the call
+     * was built (settle_call_build skips done ones), in order. */
+    int restage = 0;
+    size_t j = 0;
+    for (int i = 0; r->type == REDIS_REPLY_ARRAY && i < b->n && j < r->elements; i++) {
+        struct settle_item *it = &b->items[i];
+        if (it->done)
+            continue;
+        const char *answer = r->element[j++]->str;
+        if (answer != NULL && strcmp(answer, "restage") == 0) {
+            restage++;
+            continue;
+        }
+        it->done = true;
+        intake_account(in, it, answer != NULL ? answer : "");
+    }
+    if (restage > 0) {
+        /* An item's staging hash was gone (it outlived its TTL, or a fenced
+         * process of the same name deleted it); the Function wrote nothing
+         * for it. Stage it again and re-send; a batch that keeps losing its
+         * staging goes back to the queue like any failing batch. */
+        log_notice("%d item(s) lost their staging hash; staging them again", restage);
+        if (++b->failures >= 3) {
+            log_error("settling a batch keeps failing (staging lost); returning it to the queue");
+            intake_batch_remove(in, b);
+            in->need_requeue = true;
+        }
+        intake_kick(in);
+        return;
+    }
     intake_batch_remove(in, b);
     if (in->v->cfg.min_replicas_ack > 0)
         intake_wait_replicas(in);
@@ -299,6 +341,20 @@ static bool intake_send_settle(struct intake *in, struct batch *b)
     timefmt_format(timefmt_now_ms(), now);
     char *fixed[SETTLE_FIXED_KEYS] = {v->keys.processing, v->keys.deliveries,    v->keys.dead,
                                       v->keys.dead_seq,   v->keys.notifications, v->keys.roles};
+    /* Staging first, on the same connection, so Redis runs it before the
+     * call that consumes it. The replies carry nothing: a staging write
+     * that failed shows as a `restage` answer (or as the same error) of
+     * the settle call. Every re-send stages again. */
+    bool skip = failpoint_on("lose_stage") && !b->unstaged;
+    b->unstaged = b->unstaged || skip;
+    for (int i = 0; !skip && i < b->n; i++) {
+        struct settle_stage st;
+        if (settle_stage_cmds(&b->items[i], &st) == 0)
+            continue;
+        if (!conn_command(v->main, vetd_request_ms(v), NULL, NULL, 4, st.hset, st.hset_lens) ||
+            !conn_commandv(v->main, vetd_request_ms(v), NULL, NULL, 3, st.pexpire))
+            return false;
+    }
     struct settle_call call;
     settle_call_build(&call, vetd_fn(v, "settle"), fixed, now, v->cfg.instance, b->items, b->n);
     bool ok = conn_command(v->main, vetd_request_ms(v), intake_on_settle, b, call.argc, call.argv,
@@ -308,7 +364,8 @@ static bool intake_send_settle(struct intake *in, struct batch *b)
     return ok;
 }
 
-/* Validate and score every item of a take answer into a new batch. */
+/* Validate and score every item of a take answer ({too_large, poison,
+ * item, digest, ...}) into a new batch. */
 static struct batch *intake_prepare(struct intake *in, struct redisReply *r)
 {
     struct vetd *v = in->v;
@@ -319,10 +376,10 @@ static struct batch *intake_prepare(struct intake *in, struct redisReply *r)
     int64_t now_us = vetd_mono_us();
     struct batch *b = xcalloc(1, sizeof *b);
     b->in = in;
-    b->n = (int)(r->elements / 2);
+    b->n = (int)((r->elements - 2) / 2);
     b->items = xcalloc((size_t)b->n, sizeof *b->items);
     for (int i = 0; i < b->n; i++) {
-        const struct redisReply *item = r->element[2 * i], *digest = r->element[2 * i + 1];
+        const struct redisReply *item = r->element[2 + 2 * i], *digest = r->element[3 + 2 * i];
         if (failpoint_on("crash_on_item") && failpoint_arg()[0] != '\0' &&
             memmem(item->str, item->len, failpoint_arg(), strlen(failpoint_arg())) != NULL)
             failpoint_crash("crash_on_item");
@@ -348,11 +405,25 @@ static void intake_on_take(struct conn *c, struct redisReply *r, void *arg)
         intake_check_drained(in);
         return;
     }
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER) {
+        /* The take may have moved items: find them as for a lost answer. */
+        in->need_requeue = true;
+        intake_on_error(in, "take", "unexpected answer");
+        intake_check_drained(in);
+        return;
+    }
     intake_success(in);
-    if (failpoint_on("crash_after_take") && r->elements > 0)
+    intake_count_diverted(in, "too_large", r->element[0]->integer);
+    intake_count_diverted(in, "poison", r->element[1]->integer);
+    size_t items = (r->elements - 2) / 2;
+    if (failpoint_on("crash_after_take") && items > 0)
         failpoint_crash("crash_after_take");
-    in->queue_empty = r->elements / 2 < (size_t)in->v->cfg.batch_size;
-    if (r->elements >= 2) {
+    /* Diverted items were taken too: only a take that found fewer than
+     * batch_size items in all means the queue is empty. */
+    long long found = (long long)items + r->element[0]->integer + r->element[1]->integer;
+    in->queue_empty = found < in->v->cfg.batch_size;
+    if (items > 0) {
         /* This batch is in hand from now on; while it is scored, the next
          * take is already on its way (Redis is not left idle). */
         in->nbatches++;

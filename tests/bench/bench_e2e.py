@@ -6,7 +6,7 @@ until the queue is drained and every item is settled, and the script
 prints profiles/s, vetd's CPU seconds and peak RSS (/proc), redis-server's
 CPU seconds and its CPU microseconds per settled application.
 
-In the same run it measures the ceiling: the same take and settle Function
+In the same run it measures the ceiling: the same take, staging and settle
 calls, with the same arguments, issued by a minimal pipelined C client
 (tests/bench/bench_e2e_ceiling.c) whose analyses were computed before its
 clock started, against a fresh server holding the same queue. vetd's

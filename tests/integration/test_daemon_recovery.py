@@ -2,12 +2,37 @@
 and a clean stop that returns what it holds."""
 
 import hashlib
+import http.client
 import json
 import os
+import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+
+
+def outcome_total(port, outcome):
+    """vetd_submissions_total{outcome=...} from vetd's /metrics."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode("utf-8")
+    finally:
+        c.close()
+    line = 'vetd_submissions_total{outcome="%s"} ' % outcome
+    for x in text.splitlines():
+        if x.startswith(line):
+            return int(x[len(line):])
+    return None
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def need_failpoints():
@@ -22,6 +47,28 @@ def valid_samples():
 
 def n_qualified():
     return len([n for n in h.sample_names() if n.endswith(".qualified.json")])
+
+
+def snapshot(r, p, skip=None):
+    """Every key under p with its content, by type. Not DUMP: a hash's
+    DUMP bytes follow the order of its table, which an incremental rehash
+    (any lookup) may change without changing the hash."""
+    out = {}
+    for k in r.keys(p + "*"):
+        if skip and skip in k:
+            continue
+        t = r.type(k)
+        if t == b"hash":
+            out[k] = r.hgetall(k)
+        elif t == b"list":
+            out[k] = r.lrange(k, 0, -1)
+        elif t == b"set":
+            out[k] = r.smembers(k)
+        elif t == b"zset":
+            out[k] = r.zrange(k, 0, -1, withscores=True)
+        else:
+            out[k] = r.get(k)
+    return out
 
 
 def all_settled(r, p, n):
@@ -63,11 +110,12 @@ def settle_args(p, instance, raw, app_id):
     """A settle call for an accepted item, built the way vetd builds it."""
     digest = hashlib.sha1(raw).hexdigest()
     keys = [p + "processing:" + instance, p + "deliveries", p + "dead", p + "dead:seq",
-            p + "notifications", p + "app:" + app_id, p + "history:" + app_id,
-            p + "state:backend-developer:qualified", p + "by-email:x"]
+            p + "notifications", p + "roles", p + "app:" + app_id, p + "history:" + app_id,
+            p + "state:backend-developer:qualified", p + "by-email:x",
+            p + "stage:%s:%s" % (instance, digest)]
     now = "2030-01-01T00:00:00.000Z"
     args = [now, instance, "A", raw, digest, app_id, "backend-developer", "qualified", "99",
-            "1", "N", "e@x.y", now, now, now, "{}", '{"at":"%s"}' % now, "x", '{"e":1}']
+            "1", "N", "e@x.y", now, now, now, '{"at":"%s"}' % now, "x", '{"e":1}']
     return keys, args
 
 
@@ -89,11 +137,11 @@ def test_stale_after_reclaim():
             h.check(b"ghost" not in r.smembers(p + "instances"), "ghost not pruned")
             lib = d.logtext().split("functions ")[1].split(",")[0].split(")")[0]
             first = json.loads(raw[0])
-            before = {k: r.dump(k) for k in r.keys(p + "*")}
+            before = snapshot(r, p)
             keys, args = settle_args(p, "ghost", raw[0], first["id"])
             out = r.fcall(lib + "_settle", len(keys), *(keys + args))
             h.check(out == [b"stale"], "late settlement answered %r" % out)
-            after = {k: r.dump(k) for k in r.keys(p + "*")}
+            after = snapshot(r, p)
             h.check(before == after, "a stale settlement changed something")
             h.check(d.stop() == 0, "exit status")
         finally:
@@ -120,17 +168,67 @@ def test_stall_then_stale():
             b = h.Vetd(redis, p, instance="b")
             h.wait_until(lambda: all_settled(r, p, len(names)), 30, "b settled a's items")
             notes = r.llen(p + "notifications")
-            before = {k: r.dump(k) for k in r.keys(p + "*") if b":instance" not in k}
+            before = snapshot(r, p, b":instance")
             a.signal(signal.SIGCONT)
             a.wait_log("settlement was stale", 20)
             h.check(r.llen(p + "notifications") == notes, "duplicate notification")
-            after = {k: r.dump(k) for k in r.keys(p + "*") if b":instance" not in k}
-            h.check(before == after, "a stale settlement changed something")
+            after = snapshot(r, p, b":instance")
+            h.check(before == after, "a stale settlement changed something: %r" %
+                    sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k)))
             h.check(a.stop() == 0 and b.stop() == 0, "exit status")
         finally:
             a.cleanup()
             if b:
                 b.cleanup()
+
+
+def test_lost_staging():
+    """A settle call whose staging hashes are gone (failpoint lose_stage:
+    the first send of each batch skips them) writes nothing for those
+    items and answers restage; vetd stages them again and settles them,
+    each exactly once, leaving no staging key behind."""
+    need_failpoints()
+    with h.Redis() as redis:
+        r = redis.client()
+        p = h.new_prefix()
+        names = valid_samples()
+        d = h.Vetd(redis, p, env={"VETD_FAILPOINT": "lose_stage"})
+        try:
+            h.wait_until(lambda: "ready" in d.logtext(), 15, "ready")
+            r.lpush(p + "submissions", *[h.sample(n) for n in names])
+            h.wait_until(lambda: all_settled(r, p, len(names)), 30, "settled")
+            h.check("lost their staging hash; staging them again" in d.logtext(),
+                    "no restage")
+            h.check(r.llen(p + "notifications") == n_qualified(), "notifications")
+            h.check(not r.keys(p + "stage:*"), "staging keys left")
+            for k in r.keys(p + "app:*"):
+                h.check(r.ttl(k) == -1, "%r kept the staging TTL" % k)
+                h.check(r.hget(k, "analysis"), "%r has no analysis" % k)
+            h.check(d.stop() == 0, "exit status")
+        finally:
+            d.cleanup()
+
+
+def test_restage_writes_nothing():
+    """The settle Function itself: an accepted item without its staging
+    hash (and no application yet) answers restage and changes nothing."""
+    with h.Redis() as redis:
+        r = redis.client()
+        p = h.new_prefix()
+        d = h.Vetd(redis, p)
+        try:
+            h.wait_until(lambda: "ready" in d.logtext(), 15, "ready")
+            lib = d.logtext().split("functions ")[1].split(",")[0].split(")")[0]
+            raw = h.sample(valid_samples()[0])
+            r.lpush(p + "processing:ghost", raw)
+            before = snapshot(r, p, b":instance")
+            keys, args = settle_args(p, "ghost", raw, json.loads(raw)["id"])
+            out = r.fcall(lib + "_settle", len(keys), *(keys + args))
+            h.check(out == [b"restage"], "answered %r" % out)
+            h.check(snapshot(r, p, b":instance") == before, "restage changed something")
+            h.check(d.stop() == 0, "exit status")
+        finally:
+            d.cleanup()
 
 
 def test_poison():
@@ -144,8 +242,9 @@ def test_poison():
         obj["id"] = "POISON-MARKER-1"
         raw = json.dumps(obj).encode()
         r.lpush(p + "submissions", raw)
+        port = free_port()
         d = h.Vetd(redis, p, env={"VETD_FAILPOINT": "crash_on_item:POISON-MARKER"},
-                   max_deliveries=3)
+                   max_deliveries=3, metrics_listen="127.0.0.1:%d" % port)
         try:
             crashes = 0
             while crashes < 3:
@@ -162,6 +261,9 @@ def test_poison():
             h.check(r.hlen(p + "deliveries") == 0, "delivery count left")
             h.check(not r.exists(p + "app:POISON-MARKER-1"), "poison stored")
             h.check(d.proc.poll() is None, "vetd died after poison")
+            # The take made the letter; vetd counts it from the take's answer.
+            h.wait_until(lambda: outcome_total(port, "poison") == 1, 10,
+                         "poison counted in /metrics")
             h.check(d.stop() == 0, "exit status")
         finally:
             d.cleanup()
@@ -195,4 +297,5 @@ def test_sigterm_returns_items():
 
 if __name__ == "__main__":
     h.run_tests([test_crash_after_take_and_restart, test_stale_after_reclaim,
-                 test_stall_then_stale, test_poison, test_sigterm_returns_items])
+                 test_stall_then_stale, test_lost_staging, test_restage_writes_nothing,
+                 test_poison, test_sigterm_returns_items])
