@@ -156,7 +156,7 @@ def write_conf(path, redis_url, prefix, instance="t1", roles_dir=ROLES, **keys):
 class Vetd:
     """One vetd process with its own config file; stderr goes to a log file."""
 
-    def __init__(self, redis, prefix, instance="t1", env=None, args=(), **keys):
+    def __init__(self, redis, prefix, instance="t1", env=None, args=(), wrapper=(), **keys):
         self.dir = tempfile.mkdtemp(prefix="vetd-daemon-")
         self.conf = write_conf(os.path.join(self.dir, "vetd.conf"), redis.url, prefix,
                                instance, **keys)
@@ -166,12 +166,14 @@ class Vetd:
         self.env.pop("JOURNAL_STREAM", None)
         self.env.update(env or {})
         self.args = list(args)
+        self.wrapper = list(wrapper)  # e.g. ["valgrind", ...] in front of vetd
         self.proc = None
         self.start()
 
     def start(self):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([VETD, "-c", self.conf] + self.args, stdout=self.log,
+        self.proc = subprocess.Popen(self.wrapper + [VETD, "-c", self.conf] + self.args,
+                                     stdout=self.log,
                                      stderr=self.log, env=self.env)
 
     def logtext(self):
