@@ -1,6 +1,7 @@
 /* Growable buffer used by the JSON and text writers. */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@ static void buf_grow(struct buf *b, size_t extra)
     b->cap = cap;
 }
 
+void buf_reserve(struct buf *b, size_t n)
+{
+    buf_grow(b, n);
+}
+
 void buf_add(struct buf *b, const void *p, size_t n)
 {
     buf_grow(b, n);
@@ -35,7 +41,9 @@ void buf_adds(struct buf *b, const char *s)
 
 void buf_addc(struct buf *b, char c)
 {
-    buf_add(b, &c, 1);
+    buf_grow(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
 }
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)
@@ -59,19 +67,41 @@ void buf_printf(struct buf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Does any of the 8 bytes at p need an escape: a control character, a
+ * quote, a backslash or DEL? The SWAR tests of jsoncheck.c ("has byte less
+ * than", "has zero byte"), so that the long plain runs of an analysis's
+ * quotes are copied 8 bytes per step. */
+static int word_needs_escape(const unsigned char *p)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    uint64_t x, q, b, d;
+
+    memcpy(&x, p, sizeof x);
+    q = x ^ (ones * '"');
+    b = x ^ (ones * '\\');
+    d = x ^ (ones * 0x7f);
+    return ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | ((d - ones) & ~d)) &
+            high) != 0;
+}
+
 void buf_add_json_str(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t run = 0; /* start of the pending run of bytes that need no escape */
+    const unsigned char *u = (const unsigned char *)s;
+    size_t run = 0, i = 0; /* run: start of the pending bytes that need no escape */
 
     buf_grow(b, n + 2);
-    buf_addc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
-            continue;
+    b->data[b->len++] = '"';
+    for (;;) {
+        while (n - i >= 8 && !word_needs_escape(u + i))
+            i += 8;
+        while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\' && u[i] != 0x7f)
+            i++;
+        if (i == n)
+            break;
+        unsigned char c = u[i];
         buf_add(b, s + run, i - run);
-        run = i + 1;
+        run = ++i;
         switch (c) {
         case '"':
             buf_add(b, "\\\"", 2);
@@ -94,8 +124,11 @@ void buf_add_json_str(struct buf *b, const char *s, size_t n)
         }
         }
     }
-    buf_add(b, s + run, n - run);
-    buf_addc(b, '"');
+    buf_grow(b, n - run + 1);
+    memcpy(b->data + b->len, s + run, n - run);
+    b->len += n - run;
+    b->data[b->len++] = '"';
+    b->data[b->len] = '\0';
 }
 
 void buf_reset(struct buf *b)

@@ -3,9 +3,6 @@
 
 #include <nettle/sha1.h>
 
-#include "xmalloc.h"
-#include <stdlib.h>
-
 static void to_hex(const unsigned char *d, size_t n, char *out)
 {
     static const char hex[] = "0123456789abcdef";
@@ -29,11 +26,21 @@ void hash_sha1_hex(const void *data, size_t len, char out[HASH_HEX_LEN + 1])
 
 void hash_email_hex(const char *email, size_t len, char out[HASH_HEX_LEN + 1])
 {
-    char *low = xmalloc(len + 1);
-    for (size_t i = 0; i < len; i++) {
-        char c = email[i];
-        low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    struct sha1_ctx ctx;
+    unsigned char d[SHA1_DIGEST_SIZE];
+    char low[SHA1_BLOCK_SIZE];
+
+    /* Lower-cased a block at a time on the stack: no copy on the heap. */
+    sha1_init(&ctx);
+    for (size_t at = 0; at < len;) {
+        size_t n = len - at < sizeof low ? len - at : sizeof low;
+        for (size_t i = 0; i < n; i++) {
+            char c = email[at + i];
+            low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+        }
+        sha1_update(&ctx, n, (const uint8_t *)low);
+        at += n;
     }
-    hash_sha1_hex(low, len, out);
-    free(low);
+    sha1_digest(&ctx, sizeof d, d);
+    to_hex(d, sizeof d, out);
 }

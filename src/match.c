@@ -16,6 +16,7 @@ struct match_term {
     size_t len;
     bool word_start; /* the term's first code point is a word character */
     bool word_end;   /* ... its last one */
+    bool spaced;     /* norm holds a ' ' (a folded white-space run) */
     int next;        /* next term with the same normalized text, or -1 */
 };
 
@@ -41,7 +42,8 @@ struct match_set {
     uint32_t inword;      /* the in-word root (build_links) */
     size_t maxlen;        /* the longest normalized term: no state is deeper */
     size_t total;         /* normalized bytes of all terms: bounds the states */
-    uint16_t rawcls[256]; /* raw byte -> class, ASCII case and white space folded */
+    uint32_t rawcol[256]; /* raw byte -> offset of its class's column in dfa,
+                           * ASCII case and white space folded */
     int32_t *out;         /* state -> first term ending there, or -1 */
     int32_t *dict;        /* state -> nearest fail-chain state with output, or -1 */
     size_t nstates;
@@ -218,6 +220,7 @@ static bool normalize_term(struct match_term *t, const char *term, char **cause)
     t->word_end = match_is_word(match_utf8_next(term, len, &last));
     t->norm = norm;
     t->len = n;
+    t->spaced = memchr(norm, ' ', n) != NULL;
     t->next = -1;
     return true;
 fail:
@@ -426,7 +429,8 @@ static void finish_dfa(struct match_set *ms)
     ms->last = NULL;
     for (size_t c = 0; c < 256; c++) {
         bool space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-        ms->rawcls[c] = space ? MATCH_SPACE_CLASS : ms->cls[fold((unsigned char)c)];
+        size_t cls = space ? MATCH_SPACE_CLASS : ms->cls[fold((unsigned char)c)];
+        ms->rawcol[c] = (uint32_t)(cls * ms->nstates);
     }
     for (size_t t = 0; t < ms->nterms; t++)
         ms->maxlen = ms->terms[t].len > ms->maxlen ? ms->terms[t].len : ms->maxlen;
@@ -468,23 +472,44 @@ static size_t term_start(const char *text, const char *norm, size_t len, size_t 
     return i;
 }
 
+/* Is the code point that starts at text[i] (i < len) a word character?
+ * ASCII, the common case, without decoding. */
+static inline bool word_at(const char *text, size_t len, size_t i)
+{
+    unsigned char c = (unsigned char)text[i];
+
+    if (c < 0x80)
+        return match_is_word(c);
+    return match_is_word(match_utf8_next(text, len, &i));
+}
+
+/* Is the code point that ends just before text[i] (i > 0) one? */
+static inline bool word_before(const char *text, size_t i)
+{
+    unsigned char c = (unsigned char)text[i - 1];
+
+    if (c < 0x80)
+        return match_is_word(c);
+    return match_is_word(prev_cp(text, i));
+}
+
 /* Report the terms ending at state s (which ends at text[end - 1]) if
  * their word edges hold; the last byte of a term is never a folded space,
- * so it is one original byte. */
+ * so it is one original byte. The end edge is tested first, as it needs
+ * no start, and a term without white space starts its length back: only
+ * the others walk back over the runs. */
 static void report(const struct match_set *ms, int32_t s, size_t end, const char *text, size_t len,
                    match_fn fn, void *arg)
 {
     for (; s >= 0; s = ms->dict[s]) {
         for (int32_t p = ms->out[s]; p >= 0; p = ms->terms[p].next) {
             const struct match_term *t = &ms->terms[p];
-            struct match_hit hit = {(size_t)p, term_start(text, t->norm, t->len, end), end};
-            if (t->word_start && hit.start > 0 && match_is_word(prev_cp(text, hit.start)))
+            if (t->word_end && end < len && word_at(text, len, end))
                 continue;
-            if (t->word_end && hit.end < len) {
-                size_t k = hit.end;
-                if (match_is_word(match_utf8_next(text, len, &k)))
-                    continue;
-            }
+            size_t start = t->spaced ? term_start(text, t->norm, t->len, end) : end - t->len;
+            if (t->word_start && start > 0 && word_before(text, start))
+                continue;
+            struct match_hit hit = {(size_t)p, start, end};
             fn(arg, &hit);
         }
     }
@@ -501,9 +526,9 @@ static inline uint32_t scan_step(const struct match_set *ms, const unsigned char
                                  size_t *i, uint32_t st)
 {
     unsigned char c = u[(*i)++];
-    const uint16_t *col = ms->dfa + (size_t)ms->rawcls[c] * ms->nstates;
+    const uint16_t *col = ms->dfa + ms->rawcol[c];
 
-    if (c == 0xc2 && *i < len && u[*i] == 0xa0)
+    if (__builtin_expect(c == 0xc2, 0) && *i < len && u[*i] == 0xa0)
         col = ms->dfa + MATCH_SPACE_CLASS * ms->nstates, (*i)++;
     return col[st];
 }

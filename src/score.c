@@ -15,6 +15,7 @@
 #include "xmalloc.h"
 
 #define SCORE_EVIDENCE_MAX 3
+#define SCORE_ANALYSIS_RESERVE 16384
 
 /* Where a text came from: experience entries have two parts. */
 enum unit_part { PART_NONE, PART_TITLE, PART_DESCRIPTION };
@@ -223,12 +224,13 @@ static void scan_value(struct scorer *sc, enum role_field field, size_t index, e
 }
 
 /* The same for an optional top-level string of the submission (NULL when
- * absent, free of NUL bytes, so strlen is its length): it costs less
- * than looking the member up again. */
-static void scan_field(struct scorer *sc, enum role_field field, const char *text)
+ * absent, free of NUL bytes), with the length validation recorded: it
+ * costs less than looking the member up again. A length of 0 may also
+ * mean a submission filled in by hand: then strlen measures it. */
+static void scan_field(struct scorer *sc, enum role_field field, const char *text, size_t len)
 {
     if (text != NULL)
-        scan_text(sc, field, 0, PART_NONE, text, strlen(text));
+        scan_text(sc, field, 0, PART_NONE, text, len != 0 ? len : strlen(text));
 }
 
 static void scan_array(struct scorer *sc, enum role_field field, json_object *arr)
@@ -253,14 +255,14 @@ static void scan_submission(struct scorer *sc, const struct submission *s)
 
     scan_array(sc, ROLE_FIELD_SKILLS, s->skills);
     scan_array(sc, ROLE_FIELD_CERTIFICATIONS, s->certifications);
-    scan_field(sc, ROLE_FIELD_HEADLINE, s->headline);
-    scan_field(sc, ROLE_FIELD_SUMMARY, s->summary);
+    scan_field(sc, ROLE_FIELD_HEADLINE, s->headline, s->headline_len);
+    scan_field(sc, ROLE_FIELD_SUMMARY, s->summary, s->summary_len);
     for (size_t i = 0; i < n; i++) {
         json_object *e = json_object_array_get_idx(s->experience, i);
         scan_value(sc, ROLE_FIELD_EXPERIENCE, i, PART_TITLE, member(e, "title"));
         scan_value(sc, ROLE_FIELD_EXPERIENCE, i, PART_DESCRIPTION, member(e, "description"));
     }
-    scan_field(sc, ROLE_FIELD_CV_TEXT, s->cv_text);
+    scan_field(sc, ROLE_FIELD_CV_TEXT, s->cv_text, s->cv_text_len);
 }
 
 struct verdict {
@@ -614,6 +616,9 @@ void score_submission(const struct role *r, const struct submission *s, const ch
         flags += r->criteria[i].nentries + 1;
     }
     struct hit *hits = evaluate(r, s, cs, &v);
+    /* An analysis is some 10-15 KB: room for it at once spares the
+     * doubling reallocations and their copies. */
+    buf_reserve(&b, SCORE_ANALYSIS_RESERVE);
     buf_add(&b, r->json_head, r->json_head_len);
     buf_add(&b, ",\"score\":", 9);
     add_int(&b, v.score);

@@ -41,6 +41,11 @@ struct submission {
     const char *headline;
     const char *summary;
     const char *cv_text;
+    /* Bytes of the three texts above (0 when NULL); score_submission
+     * measures a 0 with strlen, for submissions filled in by hand. */
+    size_t headline_len;
+    size_t summary_len;
+    size_t cv_text_len;
     bool has_years;
     double years_experience;
     json_object *skills;               /* array of strings, borrowed, or NULL */
