@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "keys.h"
+#include "match.h"
 #include "rconn.h"
 #include "xmalloc.h"
 
@@ -92,25 +93,9 @@ long long app_num(const struct app *a, const char *field, long long dflt)
 
 bool app_utf8_valid(const char *s, size_t n)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        size_t len = c < 0x80                 ? 1
-                     : c >= 0xc2 && c <= 0xdf ? 2
-                     : c >= 0xe0 && c <= 0xef ? 3
-                     : c >= 0xf0 && c <= 0xf4 ? 4
-                                              : 0;
-        if (c == 0 || len == 0 || i + len > n)
-            return false;
-        for (size_t k = 1; k < len; k++)
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-        if ((c == 0xe0 && p[i + 1] < 0xa0) || (c == 0xed && p[i + 1] > 0x9f) ||
-            (c == 0xf0 && p[i + 1] < 0x90) || (c == 0xf4 && p[i + 1] > 0x8f))
-            return false;
-        i += len;
-    }
-    return true;
+    size_t bad;
+
+    return memchr(s, '\0', n) == NULL && match_utf8_valid(s, n, &bad);
 }
 
 void app_splice_json(struct buf *b, const char *text, size_t len)

@@ -14,9 +14,9 @@
 
 #include <hiredis/hiredis.h>
 
+#include "keys.h"
 #include "out.h"
 #include "rconn.h"
-#include "keys.h"
 #include "xmalloc.h"
 
 const struct ctl_command ctl_commands[] = {

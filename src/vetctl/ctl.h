@@ -49,7 +49,10 @@ int ctl_submit(struct ctl *ctl, int argc, char **argv);
 int ctl_export(struct ctl *ctl, int argc, char **argv);
 int ctl_erase(struct ctl *ctl, int argc, char **argv);
 
-/* Print "vetctl: <cmd>: <message>" on stderr and return rc. */
+/* Print "vetctl: <cmd>: <message>" on stderr and return rc. A message
+ * that starts with a space continues the command's name instead, for
+ * errors about an operand: fmt " %s: not found" gives
+ * "vetctl: show ID: not found". */
 int ctl_fail(struct ctl *ctl, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Print the usage of the command named cmd (to stdout when ok, else stderr
  * with exit 64); returns 0 or 64. */
@@ -135,6 +138,16 @@ int ctl_scan(struct ctl *ctl, const char *pattern, struct ctl_strv *keys);
 
 /* s with the glob characters of SCAN MATCH escaped; caller frees. */
 char *ctl_glob_escape(const char *s);
+
+/* The seqs of `P dead`, oldest first: *out is the LRANGE reply (the
+ * caller frees it when not NULL, also on failure). Returns 0 or 69
+ * (printed). */
+int ctl_dead_seqs(struct ctl *ctl, struct redisReply **out);
+/* One field of every dead letter of seqs (a ctl_dead_seqs() reply), in one
+ * pipeline: *out gets seqs->elements replies (ctl_replies_free). Returns 0
+ * or 69 (printed). */
+int ctl_dead_field(struct ctl *ctl, const struct redisReply *seqs, const char *field,
+                   struct redisReply ***out);
 
 /* Append dead letter seq (its HGETALL reply h) as a JSON object: the
  * payload as text when it is UTF-8, else base64 ("payload_encoding"). */

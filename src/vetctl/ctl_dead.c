@@ -21,8 +21,7 @@ static const char *const dead_fields[] = {"reason",   "detail", "at",
                                           "instance", "digest", "email_sha1"};
 #define NDEAD_FIELDS 6
 
-/* The seqs of `P dead`, oldest first. */
-static int dead_seqs(struct ctl *ctl, redisReply **out)
+int ctl_dead_seqs(struct ctl *ctl, redisReply **out)
 {
     struct rconn_args a = {0};
     char *cause = NULL;
@@ -37,6 +36,22 @@ static int dead_seqs(struct ctl *ctl, redisReply **out)
     if (*out == NULL || (*out)->type != REDIS_REPLY_ARRAY)
         rc = ctl_fail(ctl, EX_UNAVAILABLE, "%s", cause ? cause : *out ? (*out)->str : "LRANGE");
     free(cause);
+    return rc;
+}
+
+int ctl_dead_field(struct ctl *ctl, const redisReply *seqs, const char *field, redisReply ***out)
+{
+    struct rconn_args *cmds = xcalloc(seqs->elements + 1, sizeof *cmds);
+    int rc;
+
+    for (size_t i = 0; i < seqs->elements; i++) {
+        rconn_args_add(&cmds[i], "HGET");
+        rconn_args_take(&cmds[i],
+                        keys_dead_item(ctl_prefix(ctl), strtoll(seqs->element[i]->str, NULL, 10)));
+        rconn_args_add(&cmds[i], field);
+    }
+    rc = ctl_pipeline(ctl, cmds, seqs->elements, out);
+    free(cmds);
     return rc;
 }
 
@@ -89,7 +104,7 @@ static int dead_list(struct ctl *ctl)
 {
     redisReply *seqs = NULL, **rr = NULL;
     struct buf b = BUF_INIT;
-    int rc = dead_seqs(ctl, &seqs);
+    int rc = ctl_dead_seqs(ctl, &seqs);
     size_t n = rc == 0 ? seqs->elements : 0;
     struct rconn_args *cmds = xcalloc(2 * n + 1, sizeof *cmds);
 
@@ -262,7 +277,7 @@ static int dead_retry_all(struct ctl *ctl)
 {
     redisReply *seqs = NULL;
     long long done = 0, kept = 0;
-    int rc = dead_seqs(ctl, &seqs);
+    int rc = ctl_dead_seqs(ctl, &seqs);
 
     for (size_t i = 0; rc == 0 && i < seqs->elements; i++) {
         char *cause = NULL;

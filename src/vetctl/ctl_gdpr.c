@@ -58,38 +58,22 @@ static redisReply *run1(struct ctl *ctl, struct rconn_args *a, int *rc)
 /* The dead letters carrying s->sha1, and how many carry no hash at all. */
 static int find_dead(struct ctl *ctl, struct subject *s)
 {
-    struct rconn_args a = {0};
-    redisReply **rr = NULL;
-    int rc = 0;
+    redisReply *seqs = NULL, **rr = NULL;
+    int rc = ctl_dead_seqs(ctl, &seqs);
 
-    rconn_args_add(&a, "LRANGE");
-    rconn_args_take(&a, keys_dead(ctl_prefix(ctl)));
-    rconn_args_add(&a, "0");
-    rconn_args_add(&a, "-1");
-    redisReply *seqs = run1(ctl, &a, &rc);
-    size_t n = seqs ? seqs->elements : 0;
-    struct rconn_args *cmds = xcalloc(n + 1, sizeof *cmds);
-    for (size_t i = 0; i < n; i++) {
-        rconn_args_add(&cmds[i], "HGET");
-        rconn_args_take(&cmds[i],
-                        keys_dead_item(ctl_prefix(ctl), strtoll(seqs->element[i]->str, NULL, 10)));
-        rconn_args_add(&cmds[i], "email_sha1");
-    }
-    if (rc == 0 && (rc = ctl_pipeline(ctl, cmds, n, &rr)) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            const char *h = rconn_str(rr[i]);
-            if (h == NULL || *h == '\0') {
-                s->unattributable++;
-            } else if (s->has_sha1 && strcmp(h, s->sha1) == 0) {
-                ctl_strv_add(&s->dead_seqs, seqs->element[i]->str);
-                ctl_strv_take(
-                    &s->dead_keys,
-                    keys_dead_item(ctl_prefix(ctl), strtoll(seqs->element[i]->str, NULL, 10)));
-            }
+    if (rc == 0)
+        rc = ctl_dead_field(ctl, seqs, "email_sha1", &rr);
+    for (size_t i = 0; rc == 0 && i < seqs->elements; i++) {
+        const char *h = rconn_str(rr[i]), *seq = seqs->element[i]->str;
+        if (h == NULL || *h == '\0') {
+            s->unattributable++;
+        } else if (s->has_sha1 && strcmp(h, s->sha1) == 0) {
+            ctl_strv_add(&s->dead_seqs, seq);
+            ctl_strv_take(&s->dead_keys, keys_dead_item(ctl_prefix(ctl), strtoll(seq, NULL, 10)));
         }
     }
-    ctl_replies_free(rr, n);
-    free(cmds);
+    if (rr != NULL)
+        ctl_replies_free(rr, seqs->elements);
     if (seqs)
         freeReplyObject(seqs);
     return rc;
@@ -300,7 +284,7 @@ static redisReply *call_erase(struct ctl *ctl, struct erase_call *c, const char 
     rconn_args_take(&args, keys_app(p, c->a.id));
     rconn_args_take(&args, keys_history(p, c->a.id));
     rconn_args_take(&args, keys_state(p, role ? role : "-", from));
-    rconn_args_take(&args, keys_state(p, role ? role : "-", "erased"));
+    rconn_args_take(&args, keys_state(p, role ? role : "-", state_name(STATE_ERASED)));
     rconn_args_take(&args, keys_dead(p));
     rconn_args_take(&args, keys_by_email(p, sha1));
     for (size_t i = 0; i < c->lists->n; i++)
@@ -374,7 +358,8 @@ static int erase_app(struct ctl *ctl, const char *id, long long expect, const st
         }
         const char *from = app_get(&c.a, "state", NULL);
         c.version = app_num(&c.a, "version", 0);
-        if (expect >= 0 && expect != c.version && (from == NULL || strcmp(from, "erased") != 0)) {
+        if (expect >= 0 && expect != c.version &&
+            (from == NULL || strcmp(from, state_name(STATE_ERASED)) != 0)) {
             char *eid = ctl_escape(id);
             rc =
                 ctl_fail(ctl, EX_TEMPFAIL, " %s: changed meanwhile: version is %lld, expected %lld",
@@ -466,7 +451,7 @@ static int erase_subject(struct ctl *ctl, const struct subject *s, long long exp
     struct erase_totals t = {{0}, {0}, 0, 0};
     struct ctl_strv lists = {0};
     char *esc = ctl_glob_escape(ctl_prefix(ctl));
-    char *pat = xasprintf("%snotifications:processing:*", esc);
+    char *pat = keys_notif_processing(esc, "*");
     int rc;
 
     ctl_strv_take(&lists, keys_notifications(ctl_prefix(ctl)));

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "ctl.h"
 #include "out.h"
+#include "render.h"
 #include "role.h"
 #include "score.h"
 #include "submission.h"
@@ -88,43 +89,11 @@ static const char *roles_dir(const char *given)
     return NULL;
 }
 
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (!json_object_object_get_ex(o, key, &v))
-        return "";
-    return json_object_get_string(v);
-}
-
-static int jint(json_object *o, const char *key)
-{
-    json_object *v;
-
-    return json_object_object_get_ex(o, key, &v) ? json_object_get_int(v) : 0;
-}
-
-static json_object *jarr(json_object *o, const char *key)
-{
-    json_object *v;
-
-    if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
-        return NULL;
-    return v;
-}
-
-/* Sum of the weights of the criteria of one list. */
-static int weight_sum(json_object *list)
-{
-    int sum = 0;
-
-    for (size_t i = 0; list != NULL && i < json_object_array_length(list); i++)
-        sum += jint(json_object_array_get_idx(list, i), "weight");
-    return sum;
-}
-
+/* The submission's own lines: who, which application, which role. */
 static void add_header(struct buf *b, bool color, const struct submission *s, json_object *a)
 {
+    const char *title = render_str(a, "role_title");
+
     buf_adds(b, out_on(color, OUT_BOLD));
     out_escape(b, s->name, strlen(s->name), OUT_FOLD_WS);
     buf_adds(b, out_off(color));
@@ -133,15 +102,17 @@ static void add_header(struct buf *b, bool color, const struct submission *s, js
     buf_adds(b, ">  id ");
     out_escape(b, s->id, strlen(s->id), 0);
     buf_adds(b, "\nrole ");
-    out_escape(b, jstr(a, "role_title"), strlen(jstr(a, "role_title")), 0);
-    buf_printf(b, " (%s, version %s)\n\n", jstr(a, "role"), jstr(a, "role_version"));
+    if (title != NULL)
+        out_escape(b, title, strlen(title), 0);
+    buf_printf(b, " (%s, version %s)\n\n", render_str(a, "role") ? render_str(a, "role") : "",
+               render_str(a, "role_version") ? render_str(a, "role_version") : "");
 }
 
 static void add_verdict(struct buf *b, bool color, json_object *a)
 {
-    json_object *q;
-    bool qualified = json_object_object_get_ex(a, "qualified", &q) && json_object_get_boolean(q);
-    int score = jint(a, "score"), threshold = jint(a, "threshold");
+    json_object *q = render_get(a, "qualified", json_type_boolean);
+    bool qualified = q != NULL && json_object_get_boolean(q);
+    int score = render_int(a, "score"), threshold = render_int(a, "threshold");
 
     buf_printf(b, "score %s%d%s / 100   threshold %d   verdict ", out_on(color, OUT_BOLD), score,
                out_off(color), threshold);
@@ -151,78 +122,10 @@ static void add_verdict(struct buf *b, bool color, json_object *a)
     if (!qualified && score >= threshold)
         buf_printf(b, "%s(the score reaches the threshold but a required criterion is missing)%s\n",
                    out_on(color, OUT_YELLOW), out_off(color));
-    buf_adds(b, "\n");
 }
 
-/* One criterion line: mark, label padded, group, weight. */
-static void add_criterion(struct buf *b, bool color, json_object *c, bool met)
-{
-    char w[16];
-
-    buf_adds(b, "  ");
-    out_styled(b, color, met ? OUT_GREEN : OUT_RED, met ? "+" : "-");
-    buf_addc(b, ' ');
-    out_cell(b, jstr(c, "label"), 44, true);
-    buf_addc(b, ' ');
-    out_cell(b, jstr(c, "group"), 12, true);
-    snprintf(w, sizeof w, "%3d", jint(c, "weight"));
-    buf_adds(b, w);
-    buf_addc(b, '\n');
-}
-
-static void add_evidence(struct buf *b, bool color, json_object *c)
-{
-    json_object *ev = jarr(c, "evidence");
-
-    for (size_t i = 0; ev != NULL && i < json_object_array_length(ev); i++) {
-        json_object *e = json_object_array_get_idx(ev, i);
-        const char *field = jstr(e, "field"), *text = jstr(e, "text");
-
-        buf_printf(b, "      %s", out_on(color, OUT_DIM));
-        out_escape(b, field, strlen(field), 0);
-        buf_printf(b, ":%s \"", out_off(color));
-        out_escape(b, text, strlen(text), OUT_FOLD_WS);
-        buf_adds(b, "\"\n");
-    }
-}
-
-static void add_criteria(struct buf *b, bool color, json_object *a, const char *key, bool met)
-{
-    json_object *list = jarr(a, key);
-    size_t n = list ? json_object_array_length(list) : 0;
-
-    buf_printf(b, "%s%s%s (%zu %s, %d points)\n", out_on(color, OUT_BOLD), met ? "Met" : "Missing",
-               out_off(color), n, n == 1 ? "criterion" : "criteria", weight_sum(list));
-    for (size_t i = 0; i < n; i++) {
-        json_object *c = json_object_array_get_idx(list, i);
-
-        add_criterion(b, color, c, met);
-        if (met)
-            add_evidence(b, color, c);
-    }
-    buf_addc(b, '\n');
-}
-
-static void add_plan(struct buf *b, bool color, json_object *a, size_t width)
-{
-    json_object *plan = jarr(a, "plan");
-    size_t n = plan ? json_object_array_length(plan) : 0;
-
-    buf_printf(b, "%sOptimization plan%s (%zu steps)\n", out_on(color, OUT_BOLD), out_off(color),
-               n);
-    for (size_t i = 0; i < n; i++) {
-        json_object *step = json_object_array_get_idx(plan, i);
-
-        struct buf text = BUF_INIT;
-
-        buf_printf(b, "%3zu. ", i + 1);
-        buf_printf(&text, "[%s] %s", jstr(step, "group"), jstr(step, "advice"));
-        out_wrap(b, text.data, 0, 5, width);
-        buf_free(&text);
-    }
-}
-
-/* The analysis for a person: header, verdict, met, missing, plan. */
+/* The analysis for a person: header, verdict, then met, missing and the
+ * plan laid out as `vetctl show` lays them out. */
 static int print_human(struct ctl *ctl, const struct submission *s, const char *analysis)
 {
     json_object *a = json_tokener_parse(analysis);
@@ -232,9 +135,7 @@ static int print_human(struct ctl *ctl, const struct submission *s, const char *
         return ctl_fail(ctl, EX_SOFTWARE, "the scorer produced an unreadable analysis");
     add_header(&b, ctl->color, s, a);
     add_verdict(&b, ctl->color, a);
-    add_criteria(&b, ctl->color, a, "met", true);
-    add_criteria(&b, ctl->color, a, "missing", false);
-    add_plan(&b, ctl->color, a, out_term_width());
+    render_analysis(&b, ctl->color, a);
     fwrite(b.data, 1, b.len, stdout);
     buf_free(&b);
     json_object_put(a);

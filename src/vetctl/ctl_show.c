@@ -12,70 +12,38 @@
 #include "app.h"
 #include "ctl.h"
 #include "out.h"
-#include "xmalloc.h"
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v;
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-        !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-static json_object *jget(json_object *o, const char *key, json_type type)
-{
-    json_object *v;
-    if (o == NULL || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, type))
-        return NULL;
-    return v;
-}
-
-/* Append untrusted text escaped, folded to one line. */
-static void esc(struct buf *b, const char *s)
-{
-    if (s != NULL)
-        out_escape(b, s, strlen(s), OUT_FOLD_WS);
-}
-
-static void heading(struct ctl *ctl, struct buf *b, const char *title, size_t n)
-{
-    buf_printf(b, "\n%s%s", out_on(ctl->color, OUT_BOLD), title);
-    if (n != (size_t)-1)
-        buf_printf(b, " (%zu)", n);
-    buf_printf(b, "%s\n", out_off(ctl->color));
-}
+#include "render.h"
 
 static void show_head(struct ctl *ctl, struct buf *b, const struct app *a, json_object *an)
 {
     const char *name = app_get(a, "name", NULL), *email = app_get(a, "email", NULL);
     const char *q = app_get(a, "qualified", NULL);
-    json_object *th = jget(an, "threshold", json_type_int);
+    json_object *th = render_get(an, "threshold", json_type_int);
 
     buf_adds(b, out_on(ctl->color, OUT_BOLD));
     if (name != NULL)
-        esc(b, name);
+        render_text(b, name);
     else
         buf_adds(b, "(name erased)");
     buf_adds(b, out_off(ctl->color));
     if (email != NULL) {
         buf_adds(b, "  <");
-        esc(b, email);
+        render_text(b, email);
         buf_addc(b, '>');
     }
     buf_adds(b, "\n  id       ");
-    esc(b, a->id);
+    render_text(b, a->id);
     buf_adds(b, "\n  role     ");
-    esc(b, app_get(a, "role", NULL));
-    if (jstr(an, "role_title") != NULL) {
+    render_text(b, app_get(a, "role", NULL));
+    if (render_str(an, "role_title") != NULL) {
         buf_adds(b, " (");
-        esc(b, jstr(an, "role_title"));
+        render_text(b, render_str(an, "role_title"));
         buf_adds(b, ", version ");
-        esc(b, jstr(an, "role_version"));
+        render_text(b, render_str(an, "role_version"));
         buf_addc(b, ')');
     }
     buf_adds(b, "\n  state    ");
-    esc(b, app_get(a, "state", NULL));
+    render_text(b, app_get(a, "state", NULL));
     buf_printf(b, "   version %lld\n", app_num(a, "version", 0));
     buf_printf(b, "  score    %s%lld%s",
                out_on(ctl->color, q && *q == '1' ? OUT_GREEN : OUT_YELLOW), app_num(a, "score", 0),
@@ -87,67 +55,10 @@ static void show_head(struct ctl *ctl, struct buf *b, const struct app *a, json_
                : *q == '1' ? "qualified"
                            : "not qualified");
     buf_adds(b, "  submitted ");
-    esc(b, app_get(a, "submitted_at", NULL));
+    render_text(b, app_get(a, "submitted_at", NULL));
     buf_adds(b, "   updated ");
-    esc(b, app_get(a, "updated_at", NULL));
+    render_text(b, app_get(a, "updated_at", NULL));
     buf_addc(b, '\n');
-}
-
-static void criterion_line(struct ctl *ctl, struct buf *b, json_object *c, bool met)
-{
-    json_object *w = jget(c, "weight", json_type_int);
-    buf_printf(b, "  %s%s%s ", out_on(ctl->color, met ? OUT_GREEN : OUT_RED), met ? "+" : "-",
-               out_off(ctl->color));
-    esc(b, jstr(c, "label") ? jstr(c, "label") : jstr(c, "id"));
-    buf_adds(b, out_on(ctl->color, OUT_DIM));
-    buf_adds(b, "  [");
-    esc(b, jstr(c, "group"));
-    buf_printf(b, ", weight %d]%s\n", w ? json_object_get_int(w) : 0, out_off(ctl->color));
-}
-
-static void show_criteria(struct ctl *ctl, struct buf *b, json_object *an)
-{
-    json_object *met = jget(an, "met", json_type_array);
-    json_object *missing = jget(an, "missing", json_type_array);
-
-    heading(ctl, b, "Met criteria", met ? json_object_array_length(met) : 0);
-    for (size_t i = 0; met && i < json_object_array_length(met); i++) {
-        json_object *c = json_object_array_get_idx(met, i);
-        json_object *ev = jget(c, "evidence", json_type_array);
-        criterion_line(ctl, b, c, true);
-        for (size_t k = 0; ev && k < json_object_array_length(ev); k++) {
-            json_object *e = json_object_array_get_idx(ev, k);
-            buf_adds(b, "      ");
-            esc(b, jstr(e, "field"));
-            buf_adds(b, ": \"");
-            esc(b, jstr(e, "text"));
-            buf_adds(b, "\"\n");
-        }
-    }
-    heading(ctl, b, "Missing", missing ? json_object_array_length(missing) : 0);
-    for (size_t i = 0; missing && i < json_object_array_length(missing); i++)
-        criterion_line(ctl, b, json_object_array_get_idx(missing, i), false);
-}
-
-static void show_plan(struct ctl *ctl, struct buf *b, json_object *an)
-{
-    json_object *plan = jget(an, "plan", json_type_array);
-    size_t width = out_term_width();
-
-    heading(ctl, b, "Optimization plan", plan ? json_object_array_length(plan) : 0);
-    for (size_t i = 0; plan && i < json_object_array_length(plan); i++) {
-        json_object *p = json_object_array_get_idx(plan, i);
-        char *num = xasprintf("  %2zu. ", i + 1);
-        struct buf line = BUF_INIT;
-        buf_adds(b, num);
-        const char *group = jstr(p, "group");
-        if (group != NULL)
-            buf_printf(&line, "[%s] ", group);
-        buf_adds(&line, jstr(p, "advice") ? jstr(p, "advice") : "");
-        out_wrap(b, line.data, 0, strlen(num), width);
-        buf_free(&line);
-        free(num);
-    }
 }
 
 static void show_links(struct ctl *ctl, struct buf *b, const struct app *a)
@@ -155,16 +66,17 @@ static void show_links(struct ctl *ctl, struct buf *b, const struct app *a)
     size_t len;
     const char *profile = app_get(a, "profile", &len);
     json_object *root = profile ? json_tokener_parse(profile) : NULL;
-    json_object *links = jget(root, "links", json_type_object);
+    json_object *links = render_get(root, "links", json_type_object);
 
-    heading(ctl, b, "Links", links ? (size_t)json_object_object_length(links) : 0);
+    render_heading(b, ctl->color, "Links", links ? (size_t)json_object_object_length(links) : 0);
     if (links != NULL) {
         json_object_object_foreach(links, key, val)
         {
             buf_adds(b, "  ");
             out_cell(b, key, 12, true);
             buf_adds(b, " ");
-            esc(b, json_object_is_type(val, json_type_string) ? json_object_get_string(val) : "");
+            render_text(b, json_object_is_type(val, json_type_string) ? json_object_get_string(val)
+                                                                      : "");
             buf_addc(b, '\n');
         }
     }
@@ -175,25 +87,26 @@ static void show_links(struct ctl *ctl, struct buf *b, const struct app *a)
 static void history_line(struct buf *b, const char *text)
 {
     json_object *e = json_tokener_parse(text);
-    const char *from = jstr(e, "from"), *to = jstr(e, "to"), *note = jstr(e, "note");
+    const char *from = render_str(e, "from"), *to = render_str(e, "to"),
+               *note = render_str(e, "note");
 
     buf_adds(b, "  ");
-    out_cell(b, jstr(e, "at") ? jstr(e, "at") : "?", 24, false);
+    out_cell(b, render_str(e, "at") ? render_str(e, "at") : "?", 24, false);
     buf_adds(b, "  ");
-    out_cell(b, jstr(e, "actor") ? jstr(e, "actor") : "?", 18, false);
+    out_cell(b, render_str(e, "actor") ? render_str(e, "actor") : "?", 18, false);
     buf_adds(b, "  ");
     if (from != NULL && to != NULL && strcmp(from, to) == 0) {
         buf_adds(b, "note (");
-        esc(b, from);
+        render_text(b, from);
         buf_addc(b, ')');
     } else {
-        esc(b, from ? from : "new");
+        render_text(b, from ? from : "new");
         buf_adds(b, " -> ");
-        esc(b, to ? to : "?");
+        render_text(b, to ? to : "?");
     }
     if (note != NULL) {
         buf_adds(b, "  \"");
-        esc(b, note);
+        render_text(b, note);
         buf_addc(b, '"');
     }
     buf_addc(b, '\n');
@@ -202,7 +115,7 @@ static void history_line(struct buf *b, const char *text)
 
 static void show_history(struct ctl *ctl, struct buf *b, const struct app *a)
 {
-    heading(ctl, b, "History", a->hist->elements);
+    render_heading(b, ctl->color, "History", a->hist->elements);
     for (size_t i = 0; i < a->hist->elements; i++)
         history_line(b, a->hist->element[i]->str);
 }
@@ -236,8 +149,7 @@ int ctl_show(struct ctl *ctl, int argc, char **argv)
         json_object *an = an_text ? json_tokener_parse(an_text) : NULL;
         show_head(ctl, &b, &a, an);
         if (an != NULL) {
-            show_criteria(ctl, &b, an);
-            show_plan(ctl, &b, an);
+            render_analysis(&b, ctl->color, an);
         }
         show_links(ctl, &b, &a);
         show_history(ctl, &b, &a);

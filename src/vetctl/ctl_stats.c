@@ -32,15 +32,18 @@ struct stats {
 static int discover_roles(struct ctl *ctl, struct stats *s)
 {
     const char *p = ctl_prefix(ctl);
-    char *esc = ctl_glob_escape(p), *pat = xasprintf("%sstate:*", esc);
+    char *esc = ctl_glob_escape(p), *pat = keys_state(esc, "*", "*");
+    char *base = keys_state(p, "", ""); /* "Pstate::": the role starts at its colon */
+    size_t skip = strlen(base) - 1;
     struct ctl_strv keys = {0};
     struct rconn_args a = {0};
     int rc = ctl_scan(ctl, pat, &keys);
 
+    free(base);
     rconn_args_add(&a, "SADD");
     rconn_args_take(&a, ctl_key_roles(ctl));
     for (size_t i = 0; rc == 0 && i < keys.n; i++) {
-        char *role = keys.v[i] + strlen(p) + strlen("state:");
+        char *role = keys.v[i] + skip;
         char *colon = strrchr(role, ':');
         enum state st;
         if (colon == NULL || !state_parse(colon + 1, &st) || colon == role)
@@ -139,7 +142,9 @@ static int members(struct ctl *ctl, char *key, struct ctl_strv *out)
 static int queues(struct ctl *ctl, struct stats *s)
 {
     const char *p = ctl_prefix(ctl);
-    char *esc = ctl_glob_escape(p), *pat = xasprintf("%snotifications:processing:*", esc);
+    char *esc = ctl_glob_escape(p), *pat = keys_notif_processing(esc, "*");
+    char *base = keys_notif_processing(p, "");
+    size_t skip = strlen(base);
     struct ctl_strv keys = {0};
     struct rconn_args cmds[3] = {{0}};
     redisReply **r;
@@ -165,10 +170,11 @@ static int queues(struct ctl *ctl, struct stats *s)
     if (rc == 0)
         rc = ctl_scan(ctl, pat, &keys);
     for (size_t i = 0; rc == 0 && i < keys.n; i++)
-        ctl_strv_add(&s->consumers, keys.v[i] + strlen(p) + strlen("notifications:processing:"));
+        ctl_strv_add(&s->consumers, keys.v[i] + skip);
     if (rc == 0)
         rc = lengths(ctl, &s->consumers, keys_notif_processing, &s->cons_depth);
     ctl_strv_free(&keys);
+    free(base);
     free(pat);
     free(esc);
     return rc;
@@ -189,35 +195,15 @@ static void count_reason(struct stats *s, const char *reason)
 
 static int dead_reasons(struct ctl *ctl, struct stats *s)
 {
-    struct rconn_args a = {0};
-    char *cause = NULL;
-    redisReply **rr = NULL;
-    int rc = 0;
+    redisReply *seqs = NULL, **rr = NULL;
+    int rc = ctl_dead_seqs(ctl, &seqs);
 
-    rconn_args_add(&a, "LRANGE");
-    rconn_args_take(&a, keys_dead(ctl_prefix(ctl)));
-    rconn_args_add(&a, "0");
-    rconn_args_add(&a, "-1");
-    redisReply *seqs = rconn_run(ctl->redis, &a, &cause);
-    rconn_args_free(&a);
-    if (seqs == NULL || seqs->type != REDIS_REPLY_ARRAY) {
-        rc = ctl_fail(ctl, EX_UNAVAILABLE, "%s", cause ? cause : seqs ? seqs->str : "LRANGE");
-        goto out;
-    }
-    struct rconn_args *cmds = xcalloc(seqs->elements + 1, sizeof *cmds);
-    for (size_t i = 0; i < seqs->elements; i++) {
-        rconn_args_add(&cmds[i], "HGET");
-        rconn_args_take(&cmds[i],
-                        keys_dead_item(ctl_prefix(ctl), strtoll(seqs->element[i]->str, NULL, 10)));
-        rconn_args_add(&cmds[i], "reason");
-    }
-    rc = ctl_pipeline(ctl, cmds, seqs->elements, &rr);
+    if (rc == 0)
+        rc = ctl_dead_field(ctl, seqs, "reason", &rr);
     for (size_t i = 0; rc == 0 && i < seqs->elements; i++)
         count_reason(s, rconn_str(rr[i]) ? rconn_str(rr[i]) : "(missing)");
-    ctl_replies_free(rr, seqs->elements);
-    free(cmds);
-out:
-    free(cause);
+    if (rr != NULL)
+        ctl_replies_free(rr, seqs->elements);
     if (seqs)
         freeReplyObject(seqs);
     return rc;

@@ -210,8 +210,13 @@ int rconn_connect(const struct cfg *cfg, const char *url, redisContext **out, ch
 
     *out = NULL;
     *cause = NULL;
-    if (!cfg_redis_parse(url ? url : cfg->redis, &t, cause))
+    if (!cfg_redis_parse(url ? url : cfg->redis, &t, cause)) {
+        /* Name the option or key; never echo the URL (it may hold a password). */
+        char *reason = *cause;
+        *cause = xasprintf("%s: %s", url ? "--redis" : "redis", reason);
+        free(reason);
         return url ? EX_USAGE : EX_CONFIG;
+    }
     if (t.kind == CFG_REDIS_SENTINEL)
         c = open_sentinel(&t, cause);
     else

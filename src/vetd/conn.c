@@ -152,7 +152,9 @@ int conn_pending(const struct conn *c)
     int n = 0;
     const struct conn_req *r;
     TAILQ_FOREACH(r, &c->reqs, link)
-    n++;
+    {
+        n++;
+    }
     return n;
 }
 

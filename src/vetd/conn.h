@@ -18,8 +18,10 @@ struct redisReply;
  * send new commands and may call conn_drop(), never conn_free(). */
 typedef void (*conn_reply_fn)(struct conn *c, struct redisReply *reply, void *arg);
 
-/* What the owner hears of the connection's life. Each is called from the
- * loop, never from inside hiredis's free path for `up`. */
+/* What the owner hears of the connection's life; arg is the owner's (as
+ * given to conn_new). The same rules as for a reply callback hold: each
+ * may send commands (this connection accepts them only while up) and may
+ * call conn_drop(), never conn_free(). */
 struct conn_events {
     void (*up)(struct conn *c, void *arg);   /* handshake done: send away */
     void (*down)(struct conn *c, void *arg); /* lost; every pending reply got NULL */
@@ -39,11 +41,13 @@ void conn_start(struct conn *c);
 /* Deadline of requests and of connecting, and the cap of the backoff. */
 void conn_set_timeouts(struct conn *c, long long request_ms, long long backoff_max_ms);
 bool conn_is_up(const struct conn *c);
-/* Send one command with its own deadline (ms from now). False when the
+/* Send one command with its own deadline (ms from now). fn may be NULL:
+ * the reply is then discarded. lens may be NULL: every argument is a C
+ * string. The argv strings are copied before this returns. False when the
  * connection is not up (fn is then not called). */
 bool conn_command(struct conn *c, long long timeout_ms, conn_reply_fn fn, void *arg, int argc,
                   const char **argv, const size_t *lens);
-/* printf-free convenience for commands of plain C strings. */
+/* conn_command() for arguments that are all C strings. */
 bool conn_commandv(struct conn *c, long long timeout_ms, conn_reply_fn fn, void *arg, int argc,
                    const char **argv);
 /* From the maintenance tick: drop a connection whose oldest request or

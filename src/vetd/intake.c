@@ -19,6 +19,20 @@
  * list to the queue (those items are in nobody's hands), then take again.
  * Redis's own trouble (-LOADING, -BUSY, -OOM, -READONLY...) never turns an
  * item into a dead letter: the batch stays in hand and is re-sent later.
+ *
+ * The analysis of an accepted item does not travel through the Function:
+ * it is written into a staging hash (`HSET P stage:<instance>:<digest>`
+ * and `PEXPIRE`) on the main connection just before the settle call, which
+ * renames it into `P app:<id>`. A settle that finds no staging hash writes
+ * nothing for that item and answers `restage`; the item stays in hand and
+ * is staged and sent again. Staging adds no state outside the invariant:
+ * the staging hash is only a carrier, and the fence still decides.
+ *
+ * The pipeline: while takes come back full, the next take is sent as soon
+ * as a take answers, before that batch is scored, so Redis settles and
+ * takes while vetd scores; at most INTAKE_MAX_BATCHES are in hand. A
+ * short take means the queue is empty, and the next step is the wake-up
+ * wait on the blocking connection (BLMOVE that moves nothing).
  */
 #include "intake.h"
 
@@ -96,7 +110,9 @@ static void intake_on_stall(evutil_socket_t fd, short what, void *arg)
     struct intake *in = arg;
     struct batch *b;
     TAILQ_FOREACH(b, &in->batches, link)
-    b->stalled = false;
+    {
+        b->stalled = false;
+    }
     intake_kick(in);
 }
 
@@ -229,7 +245,9 @@ static void intake_account(struct intake *in, struct settle_item *it, const char
 }
 
 /* Dead letters the take Function made itself (too_large, poison): they
- * count as outcomes and in STATUS= like those of a settlement. */
+ * count as outcomes and in STATUS= like those of a settlement. The log
+ * line carries no OUTCOME field: that field means "vetd processed this
+ * item", and these items never reached vetd. */
 static void intake_count_diverted(struct intake *in, const char *outcome, long long n)
 {
     for (long long i = 0; i < n; i++)
@@ -275,6 +293,29 @@ static void intake_wait_replicas(struct intake *in)
         in->replicas_inflight = true;
 }
 
+/* Account the answers of a settle call, item by item, and mark those
+ * items done. The answers are those of the items that were not done when
+ * the call was built (settle_call_build skips done ones), in order.
+ * Returns how many items answered `restage` (still to do). */
+static int intake_settle_answers(struct intake *in, struct batch *b, const struct redisReply *r)
+{
+    int restage = 0;
+    size_t j = 0;
+    for (int i = 0; r->type == REDIS_REPLY_ARRAY && i < b->n && j < r->elements; i++) {
+        struct settle_item *it = &b->items[i];
+        if (it->done)
+            continue;
+        const char *answer = r->element[j++]->str;
+        if (answer != NULL && strcmp(answer, "restage") == 0) {
+            restage++;
+            continue;
+        }
+        it->done = true;
+        intake_account(in, it, answer != NULL ? answer : "");
+    }
+    return restage;
+}
+
 static void intake_on_settle(struct conn *c, struct redisReply *r, void *arg)
 {
     (void)c;
@@ -297,22 +338,7 @@ static void intake_on_settle(struct conn *c, struct redisReply *r, void *arg)
         return;
     }
     intake_success(in);
-    /* The answers are those of the items that were not done when the call
-     * was built (settle_call_build skips done ones), in order. */
-    int restage = 0;
-    size_t j = 0;
-    for (int i = 0; r->type == REDIS_REPLY_ARRAY && i < b->n && j < r->elements; i++) {
-        struct settle_item *it = &b->items[i];
-        if (it->done)
-            continue;
-        const char *answer = r->element[j++]->str;
-        if (answer != NULL && strcmp(answer, "restage") == 0) {
-            restage++;
-            continue;
-        }
-        it->done = true;
-        intake_account(in, it, answer != NULL ? answer : "");
-    }
+    int restage = intake_settle_answers(in, b, r);
     if (restage > 0) {
         /* An item's staging hash was gone (it outlived its TTL, or a fenced
          * process of the same name deleted it); the Function wrote nothing
@@ -432,7 +458,7 @@ static void intake_on_take(struct conn *c, struct redisReply *r, void *arg)
         struct batch *b = intake_prepare(in, r);
         TAILQ_INSERT_TAIL(&in->batches, b, link);
         if (failpoint_on("stall_before_settle")) {
-            long long ms = failpoint_arg()[0] ? atoll(failpoint_arg()) : 60000;
+            long long ms = failpoint_arg()[0] ? strtoll(failpoint_arg(), NULL, 10) : 60000;
             struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
             b->stalled = true;
             log_notice("failpoint stall_before_settle: holding %d item(s) for %lld ms", b->n, ms);

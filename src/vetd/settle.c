@@ -11,6 +11,7 @@
 #include "keys.h"
 #include "role.h"
 #include "score.h"
+#include "state.h"
 #include "submission.h"
 #include "timefmt.h"
 #include "xmalloc.h"
@@ -91,7 +92,7 @@ static void settle_accept(struct settle_item *it, const struct submission *s,
     score_submission(r, s, ctx->scored_by, &res);
     char now[TIMEFMT_LEN + 1];
     timefmt_format(timefmt_now_ms(), now);
-    const char *state = res.qualified ? "qualified" : "not_qualified";
+    const char *state = state_name(res.qualified ? STATE_QUALIFIED : STATE_NOT_QUALIFIED);
 
     it->accept = true;
     it->outcome = state;

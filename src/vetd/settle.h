@@ -74,11 +74,10 @@ int settle_stage_cmds(const struct settle_item *it, struct settle_stage *st);
 #define SETTLE_FIXED_KEYS 6
 
 /* The argv of one FCALL settle for the items of items[0..n) that are not
- * done: pointers into items and into
- * fixed_keys (processing, deliveries, dead, dead:seq, notifications,
- * roles), so
- * they live as long as those. fn is the Function's full name. Caller
- * frees argv and lens (not the strings). */
+ * done: pointers into items and into fixed_keys (processing, deliveries,
+ * dead, dead:seq, notifications, roles), so they live as long as those.
+ * fn is the Function's full name. settle_call_free() releases it (not the
+ * strings it points to). */
 struct settle_call {
     int argc;
     const char **argv;

@@ -106,6 +106,16 @@ static bool vetd_load(struct vetd *v, const struct vetd_args *a, char **cause)
     return v->roles != NULL;
 }
 
+/* Overwrite and free the Redis password once it is no longer needed. */
+static void vetd_forget_password(char **password)
+{
+    if (*password == NULL)
+        return;
+    explicit_bzero(*password, strlen(*password));
+    free(*password);
+    *password = NULL;
+}
+
 int main(int argc, char **argv)
 {
     struct vetd_args args = {0};
@@ -126,10 +136,7 @@ int main(int argc, char **argv)
     if (cause != NULL)
         goto config_error;
     if (args.check_config) {
-        if (password) {
-            explicit_bzero(password, strlen(password));
-            free(password);
-        }
+        vetd_forget_password(&password);
         printf("%s: ok (%zu role(s) in %s)\n", args.config, roleset_count(v.roles),
                v.cfg.roles_dir);
         vetd_cleanup(&v);
@@ -146,11 +153,7 @@ int main(int argc, char **argv)
     srandom((unsigned)(getpid() ^ time(NULL)));
     if (!vetd_init(&v, password, &cause))
         goto config_error;
-    if (password) {
-        explicit_bzero(password, strlen(password));
-        free(password);
-        password = NULL;
-    }
+    vetd_forget_password(&password);
     log_notice("starting vetd %s (functions %s, %zu role(s))", VETD_VERSION, lualib_name,
                roleset_count(v.roles));
     vetd_start(&v);
@@ -164,7 +167,7 @@ int main(int argc, char **argv)
 config_error:
     log_error("%s", cause ? cause : "configuration error");
     free(cause);
-    free(password);
+    vetd_forget_password(&password);
     vetd_cleanup(&v);
     return EX_CONFIG;
 }
