@@ -25,25 +25,9 @@ void buf_reserve(struct buf *b, size_t n)
     buf_grow(b, n);
 }
 
-void buf_add(struct buf *b, const void *p, size_t n)
-{
-    buf_grow(b, n);
-    if (n > 0)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
 void buf_adds(struct buf *b, const char *s)
 {
     buf_add(b, s, strlen(s));
-}
-
-void buf_addc(struct buf *b, char c)
-{
-    buf_grow(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
 }
 
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap)

@@ -520,15 +520,15 @@ static void report(const struct match_set *ms, int32_t s, size_t end, const char
 /* Term ends the second half of a split scan holds back (see below). */
 #define MATCH_HELD 64
 
-/* One step of the scan: the byte at *i (U+00A0, C2 A0, as one white space)
- * from row st to the next row. */
+/* One step of the scan: the byte at *i (U+00A0, C2 A0, as one white space,
+ * unless no_c2 says the text holds no C2 byte) from row st to the next row. */
 static inline uint32_t scan_step(const struct match_set *ms, const unsigned char *u, size_t len,
-                                 size_t *i, uint32_t st)
+                                 size_t *i, uint32_t st, bool no_c2)
 {
     unsigned char c = u[(*i)++];
     const uint16_t *col = ms->dfa + ms->rawcol[c];
 
-    if (__builtin_expect(c == 0xc2, 0) && *i < len && u[*i] == 0xa0)
+    if (!no_c2 && __builtin_expect(c == 0xc2, 0) && *i < len && u[*i] == 0xa0)
         col = ms->dfa + MATCH_SPACE_CLASS * ms->nstates, (*i)++;
     return col[st];
 }
@@ -565,8 +565,9 @@ static void report_row(const struct match_set *ms, uint32_t st, size_t end, cons
  * enough to be in the right state at the middle (warm_start) and holds
  * back the term ends it finds past the middle until the first half is
  * reported, so hits still come in order of end offset. */
-void match_set_scan(const struct match_set *ms, const char *text, size_t len, match_fn fn,
-                    void *arg)
+static inline __attribute__((always_inline)) void scan_halves(const struct match_set *ms,
+                                                              const char *text, size_t len,
+                                                              match_fn fn, void *arg, bool no_c2)
 {
     const unsigned char *u = (const unsigned char *)text;
     struct {
@@ -576,33 +577,49 @@ void match_set_scan(const struct match_set *ms, const char *text, size_t len, ma
     size_t i = 0, j = len, mid = len, nheld = 0;
     uint32_t a = 0, b = 0, emit_min = ms->emit_min;
 
-    if (!ms->compiled || ms->nterms == 0)
-        return;
     if (len >= MATCH_SPLIT_MIN) {
         mid = len / 2 + (u[len / 2 - 1] == 0xc2 && u[len / 2] == 0xa0);
         j = warm_start(ms, u, mid);
         b = j > 0 && u[j - 1] < 0x80 && match_is_word(u[j - 1]) ? ms->inword : 0;
-        while (i < mid && j < len && nheld < MATCH_HELD) {
-            a = scan_step(ms, u, len, &i, a);
+        /* Without C2 bytes each step takes one byte: one bound does. */
+        size_t stop = no_c2 && len - j < mid ? len - j : mid;
+        while (i < stop && (no_c2 || j < len)) {
+            a = scan_step(ms, u, len, &i, a, no_c2);
             if (a >= emit_min)
                 report_row(ms, a, i, text, len, fn, arg);
-            b = scan_step(ms, u, len, &j, b);
-            if (b >= emit_min && j > mid)
+            b = scan_step(ms, u, len, &j, b, no_c2);
+            if (b >= emit_min && j > mid) {
                 held[nheld].st = b, held[nheld++].end = j;
+                if (nheld == MATCH_HELD)
+                    break;
+            }
         }
     }
     while (i < mid) {
-        a = scan_step(ms, u, len, &i, a);
+        a = scan_step(ms, u, len, &i, a, no_c2);
         if (a >= emit_min)
             report_row(ms, a, i, text, len, fn, arg);
     }
     for (size_t k = 0; k < nheld; k++)
         report_row(ms, held[k].st, held[k].end, text, len, fn, arg);
     while (mid < len && j < len) {
-        b = scan_step(ms, u, len, &j, b);
+        b = scan_step(ms, u, len, &j, b, no_c2);
         if (b >= emit_min && j > mid)
             report_row(ms, b, j, text, len, fn, arg);
     }
+}
+
+void match_set_scan(const struct match_set *ms, const char *text, size_t len, match_fn fn,
+                    void *arg)
+{
+    if (!ms->compiled || ms->nterms == 0)
+        return;
+    /* Most texts hold no C2 byte: their scan skips the test for U+00A0
+     * on every byte, about a third of the scan's instructions. */
+    if (memchr(text, 0xc2, len) == NULL)
+        scan_halves(ms, text, len, fn, arg, true);
+    else
+        scan_halves(ms, text, len, fn, arg, false);
 }
 
 /* Excerpts count "units": one code point, or one run of white space (which
@@ -701,7 +718,7 @@ static bool plain_bytes(const char *s, size_t from, size_t to, bool *ctl)
     return bad == 0;
 }
 
-void match_excerpt_span(const char *text, size_t len, size_t start, size_t end, size_t *from,
+bool match_excerpt_span(const char *text, size_t len, size_t start, size_t end, size_t *from,
                         size_t *to)
 {
     size_t m = 0, i = start, l = 0, r = 0, lb, rb;
@@ -718,7 +735,7 @@ void match_excerpt_span(const char *text, size_t len, size_t start, size_t end, 
     if (plain_bytes(text, start - l - (start > l), r < len ? r : len, &ctl)) {
         *from = start - l;
         *to = start + m + (len - start - m < rb ? len - start - m : rb);
-        return;
+        return !ctl;
     }
     l = 0, r = 0;
     /* When the match is cut, the byte after the cut must be checked too. */
@@ -750,6 +767,13 @@ void match_excerpt_span(const char *text, size_t len, size_t start, size_t end, 
     }
     *from = start;
     *to = end;
+    return false;
+}
+
+void match_excerpt_trim(const char *text, size_t *from, size_t *to)
+{
+    *from += *from < *to && text[*from] == ' ';
+    *to -= *to > *from && text[*to - 1] == ' ';
 }
 
 void match_excerpt_add(struct buf *out, const char *text, size_t len, size_t from, size_t to)

@@ -61,9 +61,14 @@ bool match_is_space(uint32_t cp);
  * white-space runs folded to one space and trimmed at both ends. */
 void match_excerpt(struct buf *out, const char *text, size_t len, size_t start, size_t end);
 /* The bytes [*from, *to) of text that match_excerpt quotes for [start, end)
- * (before white space is folded and trimmed). */
-void match_excerpt_span(const char *text, size_t len, size_t start, size_t end, size_t *from,
+ * (before white space is folded and trimmed). True when they are known to
+ * be plain: ASCII, no control byte, no two white-space bytes together, so
+ * that the excerpt is the span less a space at either end
+ * (match_excerpt_trim); false when they may not be. */
+bool match_excerpt_span(const char *text, size_t len, size_t start, size_t end, size_t *from,
                         size_t *to);
+/* Trim a plain span (match_excerpt_span returned true) to its excerpt. */
+void match_excerpt_trim(const char *text, size_t *from, size_t *to);
 /* Append text[from, to) (a span from match_excerpt_span) as match_excerpt
  * does: white-space runs folded to one space, trimmed at both ends. */
 void match_excerpt_add(struct buf *out, const char *text, size_t len, size_t from, size_t to);

@@ -466,54 +466,89 @@ static size_t set_cost(const bool *set)
     return cost;
 }
 
+/* GNU's zero-width escapes with punctuation (word and buffer edges): they
+ * match no byte. */
+static bool is_anchor_escape(char c)
+{
+    return c == '<' || c == '>' || c == '`' || c == '\'';
+}
+
+/* The bytes the atom at p[*i] (not '(' or '|') may match, added to set,
+ * and *i moved past it; false for '.' (any byte), an anchor or ')'. */
+static bool atom_bytes(const char *p, size_t *i, bool *set)
+{
+    unsigned char c = (unsigned char)p[*i];
+
+    if (c == '\\') {
+        if (!is_anchor_escape(p[*i + 1]))
+            set[(unsigned char)p[*i + 1]] = true;
+        *i += 2;
+        return !is_anchor_escape(p[*i - 1]);
+    }
+    if (c == '[') {
+        *i = bracket_folds(p, *i + 1, set) + 1;
+        return true;
+    }
+    (*i)++;
+    if (c == '.')
+        memset(set, true, 256 * sizeof *set);
+    if (c == '.' || c == '^' || c == '$' || c == ')')
+        return false;
+    set[c] = true;
+    return true;
+}
+
+static void case_close(bool *set)
+{
+    for (int k = 'a'; k <= 'z'; k++)
+        set[k] = set[k - 'a' + 'A'] = set[k] || set[k - 'a' + 'A'];
+}
+
 /* Fill need with bytes one of which every match of p (a pattern that
  * folds) holds, ASCII case closed: from each top-level alternative, the
  * rarest atom outside groups that it cannot skip. False when some
- * alternative has none (then any text may match). */
-static bool pattern_needs(const char *p, bool *need)
+ * alternative has none (then any text may match). lead gets every byte
+ * an atom before that one may match: the bytes of a match before its
+ * first byte of need are all in lead, so next_match in score.c knows no
+ * match starts before the run of lead bytes that ends at a byte of need. */
+static bool pattern_needs(const char *p, bool *need, bool *lead)
 {
-    bool best[256], set[256];
+    bool best[256], set[256], seen[256], best_seen[256];
     size_t i = 0, depth = 0, best_cost = SIZE_MAX;
 
     memset(need, 0, 256 * sizeof *need);
+    memset(lead, 0, 256 * sizeof *lead);
+    memset(seen, 0, sizeof seen);
     for (;;) {
         unsigned char c = (unsigned char)p[i];
-        bool optional = false, known = true;
+        bool optional = false, known;
         if (c == '\0' || (c == '|' && depth == 0)) {
             if (best_cost == SIZE_MAX)
                 return false;
             for (int k = 0; k < 256; k++)
-                need[k] = need[k] || best[k];
+                need[k] = need[k] || best[k], lead[k] = lead[k] || best_seen[k];
             if (c == '\0')
                 return true;
             best_cost = SIZE_MAX, i++;
+            memset(seen, 0, sizeof seen);
             continue;
         }
-        memset(set, 0, sizeof set);
         if (c == '(' || c == '|') {
             depth += c == '(', i++;
             continue;
-        } else if (c == ')') {
-            if (depth-- == 0)
-                return false;
-            known = false, i++;
-        } else if (c == '\\')
-            set[(unsigned char)p[i + 1]] = true, i += 2;
-        else if (c == '[')
-            i = bracket_folds(p, i + 1, set) + 1;
-        else if (c == '*' || c == '+' || c == '?' || c == '{')
+        }
+        if (c == '*' || c == '+' || c == '?' || c == '{' || (c == ')' && depth-- == 0))
             return false;
-        else
-            known = c != '.' && c != '^' && c != '$', set[c] = true, i++;
+        memset(set, 0, sizeof set);
+        known = atom_bytes(p, &i, set);
         if (!skip_quantifiers(p, &i, &optional))
             return false;
-        if (!known || optional || depth > 0)
-            continue;
-        for (int k = 'a'; k <= 'z'; k++)
-            set[k] = set[k - 'a' + 'A'] = set[k] || set[k - 'a' + 'A'];
-        size_t cost = set_cost(set);
+        case_close(set);
+        size_t cost = known && !optional && depth == 0 ? set_cost(set) : SIZE_MAX;
         if (cost < best_cost)
-            memcpy(best, set, sizeof best), best_cost = cost;
+            memcpy(best, set, sizeof best), memcpy(best_seen, seen, sizeof seen), best_cost = cost;
+        for (int k = 0; k < 256; k++)
+            seen[k] = seen[k] || set[k];
     }
 }
 
@@ -541,7 +576,11 @@ static bool load_pattern(struct loader *ld, struct role_criterion *c, json_objec
             regfree(&c->re);
             c->re = re;
             c->re_lower = true;
-            c->has_need = pattern_needs(pat, c->need);
+            c->has_need = pattern_needs(pat, c->need, c->lead);
+            for (size_t k = 1, n = 0; k < 256; k++) {
+                if (c->need[k])
+                    c->need_bytes[n++] = (char)k;
+            }
         }
         free(low);
     }
@@ -690,6 +729,11 @@ static bool load_criteria(struct loader *ld, struct role *r, json_object *root)
         if (!ok)
             return false;
     }
+    r->patterns = xcalloc(n, sizeof *r->patterns);
+    for (size_t i = 0; i < n; i++) {
+        if (r->criteria[i].test == ROLE_TEST_PATTERN)
+            r->patterns[r->npatterns++] = i;
+    }
     return true;
 }
 
@@ -819,6 +863,7 @@ static void role_free(struct role *r)
         free(r->steps[i].json);
     }
     free(r->criteria);
+    free(r->patterns);
     free(r->steps);
     free(r->owners);
     match_set_free(r->terms);

@@ -55,6 +55,8 @@ struct role_criterion {
                       * runs on the text lower-cased (ASCII), see role.c */
     bool has_need;   /* every match holds a byte of need: skip texts without */
     bool need[256];
+    bool lead[256];       /* what a match may hold before its first byte of need */
+    char need_bytes[256]; /* the bytes of need but NUL, as a string for strcspn */
     double min_years;
     char **links; /* link: the link names */
     size_t nlinks;
@@ -95,6 +97,8 @@ struct role {
     size_t json_head_len;
     struct role_criterion *criteria;
     size_t ncriteria;
+    size_t *patterns; /* the indexes of the pattern criteria, in order */
+    size_t npatterns;
     struct role_step *steps;
     size_t nsteps;
     struct match_set *terms;  /* every term of every terms/count criterion */

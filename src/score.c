@@ -2,6 +2,7 @@
  * the score and verdict, and the analysis JSON with evidence and plan. */
 #include "score.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct hit {
     size_t len;
     size_t qfrom, qto; /* the quoted span, once the hit is kept */
     bool quoted;       /* qfrom and qto are set for [start, end) */
+    bool plain;        /* ... and the span is plain (match_excerpt_span) */
 };
 
 struct crit_state {
@@ -49,26 +51,80 @@ struct crit_state {
     bool done;
 };
 
+/* The scorer's working memory, one per thread, reused from call to call:
+ * only the returned analysis is allocated per profile. Allocating blocks
+ * this size afresh (the pool alone is some 28 KB) cost a malloc and a
+ * free each, and made glibc consolidate the small blocks json-c had just
+ * freed. */
+struct scratch {
+    struct hit *pool;   /* every hit, in the order found */
+    struct hit *sorted; /* the same, one slice per criterion (split_hits) */
+    size_t pool_cap, sorted_cap;
+    char *lower; /* the current text ASCII lower-cased, for folded patterns */
+    size_t lower_cap;
+    struct crit_state *cs; /* the criteria's state, then their entry flags */
+    size_t cs_size;
+    struct buf out, text, years; /* the analysis (handed over), a quote, years */
+};
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p)
+{
+    struct scratch *w = p;
+
+    free(w->pool);
+    free(w->sorted);
+    free(w->lower);
+    free(w->cs);
+    buf_free(&w->out);
+    buf_free(&w->text);
+    buf_free(&w->years);
+    free(w);
+}
+
+static void scratch_init(void)
+{
+    if (pthread_key_create(&scratch_key, scratch_free) != 0)
+        abort();
+}
+
+/* This thread's scratch (freed when the thread exits). */
+static struct scratch *scratch_get(void)
+{
+    struct scratch *w;
+
+    pthread_once(&scratch_once, scratch_init);
+    w = pthread_getspecific(scratch_key);
+    if (w == NULL) {
+        w = xcalloc(1, sizeof *w);
+        if (pthread_setspecific(scratch_key, w) != 0)
+            abort();
+    }
+    return w;
+}
+
 /* The text being scanned and everything collected so far. Every hit goes
  * into one pool, in scan order, sorted by criterion at the end: one
  * growing array instead of one per criterion. */
 struct scorer {
     const struct role *r;
     struct crit_state *cs;
-    struct hit unit;  /* the fields describing the current text */
-    struct hit *pool; /* every hit, in the order found */
-    size_t npool, cap;
-    char *lower; /* the current text ASCII lower-cased, for folded patterns */
-    size_t lower_cap;
+    struct hit unit; /* the fields describing the current text */
+    struct scratch *w;
+    size_t npool;
 };
 
 static void add_hit(struct scorer *sc, const struct hit *h)
 {
-    if (sc->npool == sc->cap) {
-        sc->cap = sc->cap ? sc->cap * 2 : 256;
-        sc->pool = xreallocarray(sc->pool, sc->cap, sizeof *sc->pool);
+    struct scratch *w = sc->w;
+
+    if (sc->npool == w->pool_cap) {
+        w->pool_cap = w->pool_cap ? w->pool_cap * 2 : 256;
+        w->pool = xreallocarray(w->pool, w->pool_cap, sizeof *w->pool);
     }
-    sc->pool[sc->npool++] = *h;
+    w->pool[sc->npool++] = *h;
 }
 
 static void on_term(void *arg, const struct match_hit *mh)
@@ -93,7 +149,7 @@ static void on_term(void *arg, const struct match_hit *mh)
 /* Fix the span the quote of h shows (match_excerpt_span). */
 static void quote_span(struct hit *h)
 {
-    match_excerpt_span(h->text, h->len, h->start, h->end, &h->qfrom, &h->qto);
+    h->plain = match_excerpt_span(h->text, h->len, h->start, h->end, &h->qfrom, &h->qto);
     h->quoted = true;
 }
 
@@ -111,6 +167,55 @@ static void settle(const struct role_criterion *c, struct crit_state *st, struct
     st->done = st->kept == SCORE_EVIDENCE_MAX;
 }
 
+/* The first byte of c's need set in text[off, len) (text[len] is NUL), or
+ * len. strcspn looks at 16 bytes at a time where a loop over the bytes
+ * cost about as much as the regexec calls it spared. */
+static size_t first_need(const struct role_criterion *c, const char *text, size_t off, size_t len)
+{
+    while (off < len) {
+        off += strcspn(text + off, c->need_bytes);
+        if (off < len && c->need[(unsigned char)text[off]])
+            return off;
+        off += off < len; /* a NUL byte, not in the set */
+    }
+    return len;
+}
+
+/* The next match of c's pattern in text (len bytes) from off on, in m: what
+ * regexec from off finds. Every match of a pattern with a need set holds
+ * a byte of c->need, and only bytes of c->lead before the first one (see
+ * pattern_needs in role.c), so a match that starts before the first need
+ * byte d from off starts in the run of lead bytes that ends at d. GNU
+ * re_search tries just the starts from there to the end of the run of
+ * need bytes at d (the match may run past it), where regexec alone would
+ * try every later place in the text that the pattern could begin at. */
+static bool next_match(const struct role_criterion *c, const char *text, size_t len, size_t off,
+                       regmatch_t *m)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    int flags = REG_STARTEND | (off > 0 ? REG_NOTBOL : 0);
+
+    while (c->has_need) {
+        size_t d = first_need(c, text, off, len), r = d, e = d;
+        if (d == len)
+            return false;
+        while (r > off && c->lead[u[r - 1]])
+            r--;
+        while (e + 1 < len && c->need[u[e + 1]])
+            e++;
+        regoff_t s =
+            re_search((regex_t *)&c->re, text, (regoff_t)len, (regoff_t)r, (regoff_t)(e - r), NULL);
+        if (s != -1) { /* a match at s, or an error: regexec decides */
+            off = s >= 0 ? (size_t)s : r;
+            break;
+        }
+        off = e + 1; /* no match starts in [off, e] */
+    }
+    m->rm_so = (regoff_t)off;
+    m->rm_eo = (regoff_t)len;
+    return regexec(&c->re, text, 1, m, flags) == 0;
+}
+
 /* Up to SCORE_EVIDENCE_MAX matches of c's pattern in the current text (more
  * could never be quoted: later ones in the same text sort after them),
  * and none once the criterion's quotes are settled. */
@@ -119,16 +224,14 @@ static void run_pattern(struct scorer *sc, size_t ci)
     const struct role_criterion *c = &sc->r->criteria[ci];
     struct crit_state *st = &sc->cs[ci];
     struct hit h = sc->unit;
-    const char *text = c->re_lower ? sc->lower : h.text;
+    const char *text = c->re_lower ? sc->w->lower : h.text;
     size_t off = 0, found = 0;
     regmatch_t m;
 
     h.rank = c->rank[h.field];
     h.crit = ci;
     while (off <= h.len && found < SCORE_EVIDENCE_MAX && !st->done) {
-        m.rm_so = (regoff_t)off;
-        m.rm_eo = (regoff_t)h.len;
-        if (regexec(&c->re, text, 1, &m, REG_STARTEND | (off > 0 ? REG_NOTBOL : 0)) != 0)
+        if (!next_match(c, text, h.len, off, &m))
             break;
         if (m.rm_eo == m.rm_so) {
             /* An empty match (e.g. only an anchor): step one code point. */
@@ -156,38 +259,28 @@ static void lower_text(struct scorer *sc)
 {
     const unsigned char *t = (const unsigned char *)sc->unit.text;
     size_t n = sc->unit.len, i = 0;
+    struct scratch *w = sc->w;
 
-    if (n + 1 > sc->lower_cap) {
-        sc->lower_cap = n + 1 > 2 * sc->lower_cap ? n + 1 : 2 * sc->lower_cap;
-        free(sc->lower);
-        sc->lower = xmalloc(sc->lower_cap);
+    if (n + 1 > w->lower_cap) {
+        w->lower_cap = n + 1 > 2 * w->lower_cap ? n + 1 : 2 * w->lower_cap;
+        free(w->lower);
+        w->lower = xmalloc(w->lower_cap);
     }
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
     for (; i + 8 <= n; i += 8) {
-        uint64_t w, low;
-        memcpy(&w, t + i, 8);
-        low = w & ~high;
+        uint64_t x, low;
+        memcpy(&x, t + i, 8);
+        low = x & ~high;
         /* high bit set where the byte is >= 'A', and where it is > 'Z' */
         uint64_t ge = low + ones * (0x80 - 'A'), gt = low + ones * (0x80 - 'Z' - 1);
-        w |= ((ge & ~gt & ~w & high) >> 2);
-        memcpy(sc->lower + i, &w, 8);
+        x |= ((ge & ~gt & ~x & high) >> 2);
+        memcpy(w->lower + i, &x, 8);
     }
 #endif
     for (; i < n; i++)
-        sc->lower[i] = (char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] + ('a' - 'A') : t[i]);
-    sc->lower[n] = '\0';
-}
-
-/* True when one of the n bytes of s is in set: a pattern that needs one of
- * them is not run where none is (regexec costs far more than this). */
-static bool holds_any(const bool *set, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (set[(unsigned char)s[i]])
-            return true;
-    }
-    return false;
+        w->lower[i] = (char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] + ('a' - 'A') : t[i]);
+    w->lower[n] = '\0';
 }
 
 /* Scan one text: every term at once, then each pattern that looks here. */
@@ -202,13 +295,15 @@ static void scan_text(struct scorer *sc, enum role_field field, size_t index, en
     sc->unit.text = text;
     sc->unit.len = len;
     match_set_scan(sc->r->terms, text, len, on_term, sc);
-    for (size_t ci = 0; ci < sc->r->ncriteria; ci++) {
+    for (size_t k = 0; k < sc->r->npatterns; k++) {
+        size_t ci = sc->r->patterns[k];
         const struct role_criterion *c = &sc->r->criteria[ci];
-        if (c->test != ROLE_TEST_PATTERN || c->rank[field] < 0 || sc->cs[ci].done ||
-            (c->has_need && !holds_any(c->need, text, len)))
+        if (c->rank[field] < 0 || sc->cs[ci].done)
             continue;
         if (c->re_lower && !lowered)
             lower_text(sc), lowered = true;
+        if (c->has_need && first_need(c, sc->w->lower, 0, len) == len)
+            continue;
         run_pattern(sc, ci);
     }
     sc->unit.unit++;
@@ -269,7 +364,7 @@ struct verdict {
     int score;
     bool qualified;
     const char *years_field;
-    struct buf years;
+    struct buf *years;
 };
 
 /* years_experience, or else the sum of experience[].years. The quoted text
@@ -278,7 +373,7 @@ struct verdict {
 static void test_years(const struct role_criterion *c, const struct submission *s,
                        struct crit_state *st, struct verdict *v)
 {
-    struct buf *quote = &v->years;
+    struct buf *quote = v->years;
     json_object *y0 = member(s->root, "years_experience");
     double years = 0;
     bool any = false;
@@ -362,27 +457,31 @@ static void sort_hits(struct hit *h, size_t n)
 }
 
 /* Sort the pool into one slice per criterion, keeping the order found
- * (a counting sort), then sort each slice. Returns the new array. */
-static struct hit *split_hits(struct scorer *sc)
+ * (a counting sort), then sort each slice. */
+static void split_hits(struct scorer *sc)
 {
     const struct role *r = sc->r;
-    struct hit *sorted = xreallocarray(NULL, sc->npool ? sc->npool : 1, sizeof *sorted);
+    struct scratch *w = sc->w;
     size_t at = 0;
 
+    if (w->sorted == NULL || sc->npool > w->sorted_cap) {
+        free(w->sorted);
+        w->sorted_cap = w->pool_cap > 0 ? w->pool_cap : 1;
+        w->sorted = xreallocarray(NULL, w->sorted_cap, sizeof *w->sorted);
+    }
     for (size_t i = 0; i < sc->npool; i++)
-        sc->cs[sc->pool[i].crit].nhits++;
+        sc->cs[w->pool[i].crit].nhits++;
     for (size_t ci = 0; ci < r->ncriteria; ci++) {
-        sc->cs[ci].hits = sorted + at;
+        sc->cs[ci].hits = w->sorted + at;
         at += sc->cs[ci].nhits;
         sc->cs[ci].nhits = 0;
     }
     for (size_t i = 0; i < sc->npool; i++) {
-        struct crit_state *st = &sc->cs[sc->pool[i].crit];
-        st->hits[st->nhits++] = sc->pool[i];
+        struct crit_state *st = &sc->cs[w->pool[i].crit];
+        st->hits[st->nhits++] = w->pool[i];
     }
     for (size_t ci = 0; ci < r->ncriteria; ci++)
         sort_hits(sc->cs[ci].hits, sc->cs[ci].nhits);
-    return sorted;
 }
 
 /* Sort the hits and keep the first SCORE_EVIDENCE_MAX, in place. Quotes
@@ -467,17 +566,33 @@ static void add_field_name(struct buf *b, const struct role_criterion *c, const 
     buf_addc(b, '"');
 }
 
+/* The quote of h as a JSON string. A plain span (most are) goes in as it
+ * is, trimmed: no copy of it to fold first, no second look at its bytes. */
+static void add_quote(struct buf *b, const struct hit *h, struct buf *text)
+{
+    size_t from = h->qfrom, to = h->qto;
+
+    if (h->plain) {
+        match_excerpt_trim(h->text, &from, &to);
+        buf_add_json_str(b, h->text + from, to - from);
+        return;
+    }
+    buf_reset(text);
+    match_excerpt_add(text, h->text, h->len, from, to);
+    buf_add_json_str(b, text->data ? text->data : "", text->len);
+}
+
 static void add_evidence(struct buf *b, const struct role_criterion *c, struct crit_state *st,
                          const struct verdict *v, struct buf *text)
 {
     size_t n = pick_evidence(c, st);
 
     buf_add(b, ",\"evidence\":[", 13);
-    if (c->test == ROLE_TEST_MIN_YEARS && v->years.len > 0) {
+    if (c->test == ROLE_TEST_MIN_YEARS && v->years->len > 0) {
         buf_add(b, "{\"field\":", 9);
         buf_add_json_str(b, v->years_field, strlen(v->years_field));
         buf_add(b, ",\"text\":", 8);
-        buf_add_json_str(b, v->years.data, v->years.len);
+        buf_add_json_str(b, v->years->data, v->years->len);
         buf_addc(b, '}');
     }
     for (size_t i = 0; i < n; i++) {
@@ -486,19 +601,16 @@ static void add_evidence(struct buf *b, const struct role_criterion *c, struct c
             buf_addc(b, ',');
         buf_add(b, "{\"field\":", 9);
         add_field_name(b, c, h);
-        buf_reset(text);
-        match_excerpt_add(text, h->text, h->len, h->qfrom, h->qto);
         buf_add(b, ",\"text\":", 8);
-        buf_add_json_str(b, text->data ? text->data : "", text->len);
+        add_quote(b, h, text);
         buf_addc(b, '}');
     }
     buf_addc(b, ']');
 }
 
 static void add_met_missing(struct buf *b, const struct role *r, struct crit_state *cs,
-                            const struct verdict *v)
+                            const struct verdict *v, struct buf *text)
 {
-    struct buf text = BUF_INIT;
     bool first = true;
 
     buf_add(b, ",\"met\":[", 8);
@@ -508,7 +620,7 @@ static void add_met_missing(struct buf *b, const struct role *r, struct crit_sta
         if (!first)
             buf_addc(b, ',');
         buf_add(b, r->criteria[i].json_head, r->criteria[i].json_head_len);
-        add_evidence(b, &r->criteria[i], &cs[i], v, &text);
+        add_evidence(b, &r->criteria[i], &cs[i], v, text);
         buf_addc(b, '}');
         first = false;
     }
@@ -525,7 +637,6 @@ static void add_met_missing(struct buf *b, const struct role *r, struct crit_sta
         first = false;
     }
     buf_addc(b, ']');
-    buf_free(&text);
 }
 
 static void add_step(struct buf *b, bool first, const char *json, size_t len)
@@ -568,12 +679,12 @@ static void add_plan(struct buf *b, const struct role *r, const struct crit_stat
 }
 
 /* Run every test and settle the verdict: score rounded half up in integer
- * arithmetic, floor((200 * met + total) / (2 * total)). Returns the array
- * the criteria's hits point into (the caller frees it). */
-static struct hit *evaluate(const struct role *r, const struct submission *s, struct crit_state *cs,
-                            struct verdict *v)
+ * arithmetic, floor((200 * met + total) / (2 * total)). The criteria's
+ * hits then point into w->sorted. */
+static void evaluate(const struct role *r, const struct submission *s, struct crit_state *cs,
+                     struct verdict *v, struct scratch *w)
 {
-    struct scorer sc = {r, cs, {0}, NULL, 0, 0, NULL, 0};
+    struct scorer sc = {r, cs, {0}, w, 0};
     long long met = 0, total = 0;
     bool required_ok = true;
 
@@ -592,51 +703,61 @@ static struct hit *evaluate(const struct role *r, const struct submission *s, st
     }
     v->score = (int)((200 * met + total) / (2 * total));
     v->qualified = v->score >= r->threshold && required_ok;
-    struct hit *sorted = split_hits(&sc);
-    free(sc.pool);
-    free(sc.lower);
-    return sorted;
+    split_hits(&sc);
 }
 
-/* The criteria's state and their entry flags are one allocation. */
+/* The criteria's state and their entry flags, zeroed, in one block of w. */
+static struct crit_state *crit_states(const struct role *r, struct scratch *w)
+{
+    size_t nflags = 0, size;
+
+    for (size_t i = 0; i < r->ncriteria; i++)
+        nflags += r->criteria[i].nentries + 1;
+    size = r->ncriteria * sizeof *w->cs + nflags * sizeof(bool);
+    if (size > w->cs_size) {
+        free(w->cs);
+        w->cs = xmalloc(size);
+        w->cs_size = size;
+    }
+    memset(w->cs, 0, size);
+    bool *flags = (bool *)(w->cs + r->ncriteria);
+    for (size_t i = 0; i < r->ncriteria; i++) {
+        w->cs[i].entries = flags;
+        flags += r->criteria[i].nentries + 1;
+    }
+    return w->cs;
+}
+
 void score_submission(const struct role *r, const struct submission *s, const char *scored_by,
                       struct score_result *out)
 {
     locale_t old = uselocale(r->c_locale);
-    size_t nflags = 0;
-    struct verdict v = {0, false, NULL, BUF_INIT};
-    struct buf b = BUF_INIT;
+    struct scratch *w = scratch_get();
+    struct verdict v = {0, false, NULL, &w->years};
+    struct buf *b = &w->out;
+    struct crit_state *cs = crit_states(r, w);
 
-    for (size_t i = 0; i < r->ncriteria; i++)
-        nflags += r->criteria[i].nentries + 1;
-    struct crit_state *cs = xcalloc(1, r->ncriteria * sizeof *cs + nflags * sizeof(bool));
-    bool *flags = (bool *)(cs + r->ncriteria);
-    for (size_t i = 0; i < r->ncriteria; i++) {
-        cs[i].entries = flags;
-        flags += r->criteria[i].nentries + 1;
-    }
-    struct hit *hits = evaluate(r, s, cs, &v);
+    buf_reset(&w->years);
+    evaluate(r, s, cs, &v, w);
     /* An analysis is some 10-15 KB: room for it at once spares the
      * doubling reallocations and their copies. */
-    buf_reserve(&b, SCORE_ANALYSIS_RESERVE);
-    buf_add(&b, r->json_head, r->json_head_len);
-    buf_add(&b, ",\"score\":", 9);
-    add_int(&b, v.score);
-    buf_add(&b, ",\"threshold\":", 13);
-    add_int(&b, r->threshold);
-    buf_adds(&b, v.qualified ? ",\"qualified\":true" : ",\"qualified\":false");
-    add_met_missing(&b, r, cs, &v);
-    add_plan(&b, r, cs);
-    buf_add(&b, ",\"scored_by\":", 13);
-    buf_add_json_str(&b, scored_by, strlen(scored_by));
-    buf_addc(&b, '}');
+    buf_reset(b);
+    buf_reserve(b, SCORE_ANALYSIS_RESERVE);
+    buf_add(b, r->json_head, r->json_head_len);
+    buf_add(b, ",\"score\":", 9);
+    add_int(b, v.score);
+    buf_add(b, ",\"threshold\":", 13);
+    add_int(b, r->threshold);
+    buf_adds(b, v.qualified ? ",\"qualified\":true" : ",\"qualified\":false");
+    add_met_missing(b, r, cs, &v, &w->text);
+    add_plan(b, r, cs);
+    buf_add(b, ",\"scored_by\":", 13);
+    buf_add_json_str(b, scored_by, strlen(scored_by));
+    buf_addc(b, '}');
     out->score = v.score;
     out->threshold = r->threshold;
     out->qualified = v.qualified;
-    out->analysis = buf_steal(&b);
-    free(hits);
-    free(cs);
-    buf_free(&v.years);
+    out->analysis = buf_steal(b);
     uselocale(old);
 }
 
