@@ -539,6 +539,34 @@ static void test_locale_independent(void **state)
     free(ref);
 }
 
+/* GNU's zero-width anchors (\<, \>) match no byte of their own: a text
+ * without '<' or '>' must still be searched. */
+static void test_pattern_anchors(void **state)
+{
+    (void)state;
+    char *cause = NULL;
+    struct roleset *rs = roleset_load(FIXTURES "/anchors", &cause);
+    assert_non_null(rs);
+    const struct role *r = roleset_find(rs, "anchors");
+    assert_non_null(r);
+    static const char *const texts[] = {"we say foo here", "afoo only"};
+    static const bool want[] = {true, false};
+    for (size_t i = 0; i < 2; i++) {
+        char *json = xasprintf("{\"role\":\"anchors\",\"name\":\"N\",\"email\":\"n@example.org\","
+                               "\"consent\":true,\"cv_text\":\"%s\"}",
+                               texts[i]);
+        struct submission s;
+        sub_from_json(&s, json);
+        struct score_result res;
+        score_submission(r, &s, "vetd test", &res);
+        assert_int_equal(res.qualified, want[i]);
+        score_result_free(&res);
+        submission_free(&s);
+        free(json);
+    }
+    roleset_free(rs);
+}
+
 /* Roles loaded under another locale compile the same patterns. */
 static void test_load_under_locale(void **state)
 {
@@ -569,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_terms_fields),
         cmocka_unit_test(test_count),
         cmocka_unit_test(test_pattern),
+        cmocka_unit_test(test_pattern_anchors),
         cmocka_unit_test(test_min_years),
         cmocka_unit_test(test_links),
         cmocka_unit_test(test_rounding),
