@@ -8,6 +8,10 @@
 
 #include "xmalloc.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 static void buf_grow(struct buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
@@ -68,6 +72,20 @@ static int word_needs_escape(const unsigned char *p)
             high) != 0;
 }
 
+#if defined(__SSE2__)
+/* The same for 16 bytes, where SSE2 is there (every x86-64): a third of
+ * the instructions per byte of the SWAR test. */
+static int block_needs_escape(const unsigned char *p)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)p);
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);
+    __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+    __m128i bslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+    __m128i del = _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f));
+    return _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(ctl, quote), _mm_or_si128(bslash, del)));
+}
+#endif
+
 void buf_add_json_str(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -77,6 +95,10 @@ void buf_add_json_str(struct buf *b, const char *s, size_t n)
     buf_grow(b, n + 2);
     b->data[b->len++] = '"';
     for (;;) {
+#if defined(__SSE2__)
+        while (n - i >= 16 && !block_needs_escape(u + i))
+            i += 16;
+#endif
         while (n - i >= 8 && !word_needs_escape(u + i))
             i += 8;
         while (i < n && u[i] >= 0x20 && u[i] != '"' && u[i] != '\\' && u[i] != 0x7f)

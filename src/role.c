@@ -809,6 +809,19 @@ static void render_json(struct role *r)
     }
 }
 
+/* The order of the plan (a stable sort by weight, heaviest first), so an
+ * analysis need not select the missing criteria weight by weight. */
+static void plan_order(struct role *r)
+{
+    r->plan_order = xreallocarray(NULL, r->ncriteria ? r->ncriteria : 1, sizeof *r->plan_order);
+    for (size_t i = 0; i < r->ncriteria; i++) {
+        size_t j = i;
+        for (; j > 0 && r->criteria[r->plan_order[j - 1]].weight < r->criteria[i].weight; j--)
+            r->plan_order[j] = r->plan_order[j - 1];
+        r->plan_order[j] = i;
+    }
+}
+
 /* The top-level members, checked in the order of the format. */
 static bool load_role(struct loader *ld, struct role *r, json_object *root, const char *want_id)
 {
@@ -835,6 +848,7 @@ static bool load_role(struct loader *ld, struct role *r, json_object *root, cons
         return false;
     match_set_compile(r->terms);
     render_json(r);
+    plan_order(r);
     return true;
 }
 
@@ -864,6 +878,7 @@ static void role_free(struct role *r)
     }
     free(r->criteria);
     free(r->patterns);
+    free(r->plan_order);
     free(r->steps);
     free(r->owners);
     match_set_free(r->terms);

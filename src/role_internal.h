@@ -99,6 +99,7 @@ struct role {
     size_t ncriteria;
     size_t *patterns; /* the indexes of the pattern criteria, in order */
     size_t npatterns;
+    size_t *plan_order; /* the criteria's indexes, heaviest first, ties in file order */
     struct role_step *steps;
     size_t nsteps;
     struct match_set *terms;  /* every term of every terms/count criterion */

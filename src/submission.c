@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "jsoncheck.h"
 #include "role.h"
 #include "timefmt.h"
@@ -96,6 +100,29 @@ static size_t text_scan(const char *s, size_t n, enum text_kind kind, bool *cont
     size_t cont = 0, i = 0, k = 0;
     bool ctl = false;
 
+#if defined(__SSE2__)
+    /* Sixteen bytes at a time where SSE2 is there (every x86-64), in half
+     * the instructions of the SWAR steps below: a continuation byte (0x80
+     * to 0xbf, below -64 as a signed byte) adds one to its byte lane, and
+     * the lanes are summed (psadbw) every 255 blocks, as below. */
+    const __m128i zero = _mm_setzero_si128();
+    __m128i acc = zero;
+    for (; n - i >= 16; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        acc = _mm_sub_epi8(acc, _mm_cmplt_epi8(v, _mm_set1_epi8(-64)));
+        if (_mm_movemask_epi8(_mm_or_si128(low, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)))) != 0) {
+            for (size_t j = 0; j < 16; j++)
+                ctl = ctl || is_control((unsigned char)s[i + j], kind);
+        }
+        if (++k == 255 || n - i < 32) {
+            uint64_t sum[2];
+            _mm_storeu_si128((__m128i *)sum, _mm_sad_epu8(acc, zero));
+            cont += (size_t)(sum[0] + sum[1]);
+            acc = zero, k = 0;
+        }
+    }
+#endif
     /* The continuation bytes are counted in eight byte-wide lanes, summed
      * every 255 words before a lane can overflow: __builtin_popcountll is a
      * libgcc call on baseline x86-64, which cost more than the rest. */
