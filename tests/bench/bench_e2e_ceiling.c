@@ -1,10 +1,13 @@
 /* The Redis side of `scripts/bench e2e` alone: the same take and settle
  * Function calls vetd makes, each settle preceded by the same staging
  * commands (HSET + PEXPIRE per accepted item), with the same argument
- * shapes (built by
- * vetd's own settle.c), issued by a minimal pipelined client whose
- * analyses were all computed before the clock starts. Its throughput is
- * the ceiling vetd is measured against.
+ * shapes (built by vetd's own settle.c), in vetd's order and pipeline
+ * depth (the next take as soon as a take answers, then that batch's
+ * staging and settle; at most three batches in hand), issued by a minimal
+ * client whose analyses were all computed before the clock starts. Its
+ * throughput is the ceiling vetd is measured against. Any settle answer
+ * other than accepted or dead (restage, stale, duplicate) is an error:
+ * that would be work vetd does not do.
  *
  * usage: bench_e2e_ceiling SOCKET PREFIX CORPUS ROLES_DIR BATCH
  *
@@ -12,6 +15,8 @@
  * (LPUSH), so the take hands them back in that order. Prints one JSON
  * object: settled, accepted, dead, seconds, per_second. */
 #include <hiredis/hiredis.h>
+#include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +140,152 @@ static redisReply *next_reply(redisContext *rc)
     return reply;
 }
 
+/* Send everything appended so far. redisGetReply only writes when no
+ * answer is buffered yet, which would leave a take or a settle sitting in
+ * the client while Redis idles. Redis buffers its answers, so a blocking
+ * write cannot wait on our reading. */
+static void flush(redisContext *rc)
+{
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(rc, &done) != REDIS_OK)
+            die("redis", rc->errstr);
+}
+
+/* Touch and free mb MiB, so that the memory Redis grows into next is
+ * backed by the host (in a VM that returns freed pages to the host, a
+ * first touch costs a host fault, charged to Redis as system time). The
+ * benchmark does the same before starting vetd. */
+#define WARM_MB 2048
+static void warm_pages(size_t mb)
+{
+    size_t len = mb << 20;
+    volatile char *p = malloc(len);
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < len; i += 4096)
+        p[i] = 1;
+    free((void *)p);
+}
+
+/* Like vetd's INTAKE_MAX_BATCHES: batches taken and not settled, a take in
+ * flight included. */
+#define MAX_BATCHES 3
+
+/* The answers still to read, in the order Redis sends them. */
+enum pending_kind { PENDING_TAKE, PENDING_SETTLE };
+struct pending {
+    enum pending_kind kind;
+    size_t off; /* settle: the batch's first item */
+    int n;      /* settle: its items */
+    int staged; /* settle: the staging answers before its own */
+};
+#define MAX_PENDING (2 * MAX_BATCHES)
+
+struct ceiling {
+    redisContext *rc;
+    const char *take_fn, *settle_fn, *batch;
+    char **take_keys, **settle_keys;
+    struct settle_item *items;
+    size_t nitems;
+    struct pending q[MAX_PENDING];
+    int head, len;
+    int in_hand;        /* batches taken and not settled, the take in flight included */
+    bool take_inflight; /* one at a time, as vetd */
+    bool queue_empty;   /* a take came back short */
+    size_t taken, settled, accepted, dead;
+};
+
+static void push_pending(struct ceiling *cl, enum pending_kind kind, size_t off, int n, int staged)
+{
+    if (cl->len == MAX_PENDING)
+        die("pipeline", "too many answers pending");
+    cl->q[(cl->head + cl->len++) % MAX_PENDING] = (struct pending){kind, off, n, staged};
+}
+
+static void send_take(struct ceiling *cl)
+{
+    append_take(cl->rc, cl->take_fn, cl->take_keys, cl->batch);
+    push_pending(cl, PENDING_TAKE, 0, 0, 0);
+    cl->take_inflight = true;
+    cl->in_hand++;
+}
+
+static void maybe_take(struct ceiling *cl)
+{
+    if (!cl->queue_empty && !cl->take_inflight && cl->in_hand < MAX_BATCHES)
+        send_take(cl);
+}
+
+/* A take's answer {too_large, poison, item, digest, ...}: like vetd, the
+ * next take goes out first, then this batch's staging and settle call. */
+static void on_take(struct ceiling *cl, redisReply *take)
+{
+    cl->take_inflight = false;
+    if (take->type != REDIS_REPLY_ARRAY || take->elements < 2)
+        die("take", "unexpected answer");
+    if (take->element[0]->integer != 0 || take->element[1]->integer != 0)
+        die("take", "diverted items to the dead letters");
+    int n = (int)((take->elements - 2) / 2);
+    cl->queue_empty = n < atoi(cl->batch);
+    if (cl->taken + (size_t)n > cl->nitems)
+        die("take", "more items than the corpus holds");
+    for (int i = 0; i < n; i++)
+        if (strcmp(take->element[2 + 2 * i + 1]->str, cl->items[cl->taken + (size_t)i].digest) != 0)
+            die("take", "items came back out of order");
+    if (n == 0) {
+        cl->in_hand--;
+        return;
+    }
+    maybe_take(cl);
+    int staged = append_settle(cl->rc, cl->settle_fn, cl->settle_keys, &cl->items[cl->taken], n);
+    push_pending(cl, PENDING_SETTLE, cl->taken, n, staged);
+    cl->taken += (size_t)n;
+}
+
+/* A settle's answers: every item must be settled by this one call (no
+ * restage, stale or duplicate: those would be work vetd does not do). */
+static void on_settle(struct ceiling *cl, redisReply *r, size_t off, int n)
+{
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != (size_t)n)
+        die("settle", "unexpected answer");
+    for (int i = 0; i < n; i++) {
+        const char *a = r->element[i]->str;
+        if (a == NULL)
+            die("settle", "unexpected answer");
+        if (strcmp(a, "accepted") == 0)
+            cl->accepted++;
+        else if (strcmp(a, "dead") == 0)
+            cl->dead++;
+        else
+            die("settle answered", a);
+        settle_item_free(&cl->items[off + (size_t)i]);
+    }
+    cl->settled += (size_t)n;
+    cl->in_hand--;
+    maybe_take(cl);
+}
+
+static void run(struct ceiling *cl)
+{
+    send_take(cl);
+    flush(cl->rc);
+    while (cl->len > 0) {
+        struct pending p = cl->q[cl->head];
+        cl->head = (cl->head + 1) % MAX_PENDING;
+        cl->len--;
+        for (int i = 0; p.kind == PENDING_SETTLE && i < p.staged; i++)
+            freeReplyObject(next_reply(cl->rc));
+        redisReply *r = next_reply(cl->rc);
+        if (p.kind == PENDING_TAKE)
+            on_take(cl, r);
+        else
+            on_settle(cl, r, p.off, p.n);
+        freeReplyObject(r);
+        flush(cl->rc);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 6) {
@@ -159,7 +310,14 @@ int main(int argc, char **argv)
         char digest[HASH_HEX_LEN + 1];
         hash_sha1_hex(c.doc[i], c.len[i], digest);
         settle_prepare(&items[i], c.doc[i], c.len[i], digest, &ctx, received);
+        free(c.doc[i]); /* the item holds its own copy */
     }
+    free(c.doc);
+    free(c.len);
+    /* Give the freed memory back before Redis starts growing, and hand it
+     * pages that are backed already (see warm_pages). */
+    malloc_trim(0);
+    warm_pages(WARM_MB);
 
     redisContext *rc = redisConnectUnix(sock);
     if (rc == NULL || rc->err)
@@ -176,55 +334,31 @@ int main(int argc, char **argv)
     char *settle_keys[SETTLE_FIXED_KEYS] = {keys[1], keys[2], keys[3], keys[4], keys[5], keys[6]};
 
     /* The clock runs from the first take to the last settle's answer.
-     * Each settle goes out together with the next take, so Redis always
-     * has the next call queued while the client reads an answer. */
-    size_t off = 0, accepted = 0, dead = 0;
+     * The calls go out as vetd sends them: the next take as soon as a take
+     * answers, then that batch's staging and settle call, at most
+     * MAX_BATCHES batches in hand; Redis always has the next call queued
+     * while the client reads an answer. */
+    struct ceiling cl = {.rc = rc,
+                         .take_fn = take_fn,
+                         .settle_fn = settle_fn,
+                         .batch = batch,
+                         .take_keys = take_keys,
+                         .settle_keys = settle_keys,
+                         .items = items,
+                         .nitems = c.n};
     double t0 = mono_s();
-    append_take(rc, take_fn, take_keys, batch);
-    for (;;) {
-        /* The take answers {too_large, poison, item, digest, ...}. */
-        redisReply *take = next_reply(rc);
-        if (take->type != REDIS_REPLY_ARRAY || take->elements < 2)
-            die("take", "unexpected answer");
-        int n = (int)((take->elements - 2) / 2);
-        if (n == 0) {
-            freeReplyObject(take);
-            break;
-        }
-        if (off + (size_t)n > c.n)
-            die("take", "more items than the corpus holds");
-        for (int i = 0; i < n; i++)
-            if (strcmp(take->element[2 + 2 * i + 1]->str, items[off + (size_t)i].digest) != 0)
-                die("take", "items came back out of order");
-        freeReplyObject(take);
-        int staged = append_settle(rc, settle_fn, settle_keys, &items[off], n);
-        append_take(rc, take_fn, take_keys, batch);
-        while (staged-- > 0)
-            freeReplyObject(next_reply(rc));
-        redisReply *settled = next_reply(rc);
-        for (size_t i = 0; i < settled->elements; i++) {
-            const char *a = settled->element[i]->str;
-            accepted += strcmp(a, "accepted") == 0;
-            dead += strcmp(a, "dead") == 0 || strcmp(a, "id_conflict") == 0;
-        }
-        freeReplyObject(settled);
-        off += (size_t)n;
-    }
+    run(&cl);
     double secs = mono_s() - t0;
+    if (cl.settled != c.n)
+        die("ceiling", "did not settle the whole corpus");
     printf("{\"settled\": %zu, \"accepted\": %zu, \"dead\": %zu, \"seconds\": %.6f, "
            "\"per_second\": %.1f}\n",
-           off, accepted, dead, secs, secs > 0 ? (double)off / secs : 0.0);
+           cl.settled, cl.accepted, cl.dead, secs, secs > 0 ? (double)cl.settled / secs : 0.0);
 
     redisFree(rc);
     for (int i = 0; i < 7; i++)
         free(keys[i]);
-    for (size_t i = 0; i < c.n; i++) {
-        settle_item_free(&items[i]);
-        free(c.doc[i]);
-    }
     free(items);
-    free(c.doc);
-    free(c.len);
     roleset_free(roles);
     return 0;
 }
