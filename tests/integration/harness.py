@@ -351,3 +351,32 @@ def keyspace(r, prefix):
             v = None
         out[k] = (t, v)
     return out
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago (for metrics_listen)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def valid_samples():
+    """The samples that must be stored (qualified or not), not dead-lettered."""
+    return [n for n in sample_names()
+            if n.endswith(".qualified.json") or n.endswith(".not_qualified.json")]
+
+
+def outcome_total(port, outcome):
+    """vetd_submissions_total{outcome=...} from vetd's /metrics, or None."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode("utf-8")
+    finally:
+        c.close()
+    line = 'vetd_submissions_total{outcome="%s"} ' % outcome
+    for x in text.splitlines():
+        if x.startswith(line):
+            return int(x[len(line):])
+    return None

@@ -5,18 +5,14 @@ broken role file."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+from harness import valid_samples, free_port  # noqa: E402
 
-
-def valid_samples():
-    return [n for n in h.sample_names()
-            if n.endswith(".qualified.json") or n.endswith(".not_qualified.json")]
 
 
 def n_apps(r, p):
@@ -153,11 +149,6 @@ def test_second_signal_exits_at_once():
         finally:
             d.cleanup()
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_sentinel():

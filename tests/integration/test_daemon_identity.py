@@ -9,11 +9,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+from harness import valid_samples  # noqa: E402
 
-
-def valid_samples():
-    return [n for n in h.sample_names()
-            if n.endswith(".qualified.json") or n.endswith(".not_qualified.json")]
 
 
 def test_second_live_process_exits_78():

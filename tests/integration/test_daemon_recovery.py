@@ -2,47 +2,21 @@
 and a clean stop that returns what it holds."""
 
 import hashlib
-import http.client
 import json
 import os
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
+from harness import outcome_total, free_port, valid_samples  # noqa: E402
 
 
-def outcome_total(port, outcome):
-    """vetd_submissions_total{outcome=...} from vetd's /metrics."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        c.request("GET", "/metrics")
-        text = c.getresponse().read().decode("utf-8")
-    finally:
-        c.close()
-    line = 'vetd_submissions_total{outcome="%s"} ' % outcome
-    for x in text.splitlines():
-        if x.startswith(line):
-            return int(x[len(line):])
-    return None
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def need_failpoints():
     if not h.FAILPOINTS:
         raise h.SkipTest("vetd built without VETD_FAILPOINTS")
 
-
-def valid_samples():
-    return [n for n in h.sample_names()
-            if n.endswith(".qualified.json") or n.endswith(".not_qualified.json")]
 
 
 def n_qualified():

@@ -9,10 +9,9 @@ import os
 import re
 import socket
 import subprocess
-import time
 
-from harness import (VETD, Redis, Vetd, check, new_prefix, run_tests, sample, sample_names,
-                     wait_until)
+from harness import (VETD, Redis, Vetd, check, free_port, new_prefix, run_tests, sample,
+                     sample_names, wait_until)
 
 OUTCOMES = ["qualified", "not_qualified", "duplicate", "too_large", "bad_utf8", "not_json",
             "too_deep", "not_object", "missing_field", "bad_field", "unknown_role",
@@ -23,13 +22,6 @@ LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
 SAMPLE = re.compile(r"^(%s)(?:\{(%s(?:,%s)*)?\})? (\S+)$" % (NAME, LABEL, LABEL))
 CONTENT_TYPE = "text/plain; version=0.0.4"
 
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def request(port, method="GET", path="/metrics", body=None, timeout=10):

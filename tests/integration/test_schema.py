@@ -8,7 +8,6 @@ import copy
 import glob
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
