@@ -67,50 +67,69 @@ static unsigned char fold(unsigned char c)
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-uint32_t match_utf8_next(const char *s, size_t len, size_t *i)
+/* The one strict RFC 3629 decoder of the project: the length of the code
+ * point at p[0..left) with *cp set, or 0 when p does not start a valid
+ * sequence (overlong, surrogate, above U+10FFFF, truncated, stray
+ * continuation). Inline here so the scanner's hot path keeps it. */
+static inline size_t utf8_decode(const unsigned char *p, size_t left, uint32_t *cp)
 {
-    const unsigned char *p = (const unsigned char *)s + *i;
-    size_t left = len - *i, n;
-    uint32_t cp, min;
+    size_t n;
+    uint32_t v, min;
 
     if (p[0] < 0x80) {
-        *i += 1;
-        return p[0];
+        *cp = p[0];
+        return 1;
     }
     if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        n = 2, cp = p[0] & 0x1f, min = 0x80;
+        n = 2, v = p[0] & 0x1f, min = 0x80;
     } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        n = 3, cp = p[0] & 0x0f, min = 0x800;
+        n = 3, v = p[0] & 0x0f, min = 0x800;
     } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        n = 4, cp = p[0] & 0x07, min = 0x10000;
-    } else
-        goto bad;
+        n = 4, v = p[0] & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
     if (left < n)
-        goto bad;
+        return 0;
     for (size_t k = 1; k < n; k++) {
         if ((p[k] & 0xc0) != 0x80)
-            goto bad;
-        cp = (cp << 6) | (p[k] & 0x3f);
+            return 0;
+        v = (v << 6) | (p[k] & 0x3f);
     }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        goto bad;
+    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+        return 0;
+    *cp = v;
+    return n;
+}
+
+size_t match_utf8_decode(const char *s, size_t len, uint32_t *cp)
+{
+    return utf8_decode((const unsigned char *)s, len, cp);
+}
+
+uint32_t match_utf8_next(const char *s, size_t len, size_t *i)
+{
+    uint32_t cp;
+    size_t n = utf8_decode((const unsigned char *)s + *i, len - *i, &cp);
+
+    if (n == 0) {
+        *i += 1;
+        return 0xfffd;
+    }
     *i += n;
     return cp;
-bad:
-    *i += 1;
-    return 0xfffd;
 }
 
 bool match_utf8_valid(const char *s, size_t len, size_t *bad)
 {
-    size_t i = 0;
-    while (i < len) {
-        size_t at = i;
-        uint32_t cp = match_utf8_next(s, len, &i);
-        if (cp == 0xfffd && i - at != 3) {
-            *bad = at;
+    uint32_t cp;
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
+        if (n == 0) {
+            *bad = i;
             return false;
         }
+        i += n;
     }
     return true;
 }

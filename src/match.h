@@ -44,6 +44,9 @@ size_t match_set_count(const struct match_set *ms);
 void match_set_scan(const struct match_set *ms, const char *text, size_t len, match_fn fn,
                     void *arg);
 
+/* Decode one code point at s[0..len): its length in bytes with *cp set, or
+ * 0 when s does not start a valid RFC 3629 sequence. */
+size_t match_utf8_decode(const char *s, size_t len, uint32_t *cp);
 /* Decode the code point at s[*i] (len bytes in all) and advance *i. An
  * invalid or truncated sequence yields U+FFFD and advances one byte. */
 uint32_t match_utf8_next(const char *s, size_t len, size_t *i);

@@ -2,46 +2,13 @@
  * colour and word wrapping (see out.h for the rules). */
 #include "out.h"
 
+#include "match.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-/* Decode one RFC 3629 code point at s[0..n). Returns its length in bytes
- * and sets *cp, or returns 0 when s does not start a valid sequence
- * (overlong, surrogate, above U+10FFFF, truncated, stray continuation). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
 
 /* Invisible characters that change how text is laid out or read: the
  * Arabic letter mark, zero-width spaces and joiners, the directional marks,
@@ -104,7 +71,7 @@ void out_escape(struct buf *b, const char *str, size_t n, int flags)
             fold_space(b, s, n, &i);
             continue;
         }
-        len = utf8_decode(s + i, n - i, &cp);
+        len = match_utf8_decode((const char *)s + i, n - i, &cp);
         if (len == 0) {
             buf_printf(b, "\\x%02x", s[i]);
             i++;
@@ -152,7 +119,7 @@ size_t out_width(const char *str, size_t n)
 
     while (i < n) {
         uint32_t cp;
-        size_t len = utf8_decode(s + i, n - i, &cp);
+        size_t len = match_utf8_decode((const char *)s + i, n - i, &cp);
 
         if (len == 0) {
             w += 4; /* \xNN */
@@ -184,7 +151,7 @@ static size_t fit_prefix(const char *s, size_t n, size_t width)
 
     while (i < n) {
         uint32_t cp;
-        size_t len = utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        size_t len = match_utf8_decode(s + i, n - i, &cp);
         size_t cw;
 
         if (len == 0)
