@@ -94,7 +94,7 @@ local function vetd_settle_accept(keys, args, i, k, ctx)
         -- process of the same name): nothing written, vetd stages again.
         return 'restage'
     end
-    if redis.call('LREM', ctx.processing, 1, raw) == 0 then
+    if redis.call('LREM', ctx.processing, -1, raw) == 0 then
         redis.call('DEL', stage)
         return 'stale'
     end
@@ -158,7 +158,7 @@ local function vetd_settle(keys, args)
             i, k = i + 16, k + 5
         else
             local raw, digest = args[i + 1], args[i + 2]
-            if redis.call('LREM', ctx.processing, 1, raw) == 0 then
+            if redis.call('LREM', ctx.processing, -1, raw) == 0 then
                 out[#out + 1] = 'stale'
             else
                 local f = {reason = args[i + 3], detail = args[i + 4], at = ctx.now,

@@ -9,7 +9,16 @@
  * other than accepted or dead (restage, stale, duplicate) is an error:
  * that would be work vetd does not do.
  *
- * usage: bench_e2e_ceiling SOCKET PREFIX CORPUS ROLES_DIR BATCH
+ * With --floor it instead measures what no design can avoid: per batch one
+ * `RPOP submissions BATCH`, then for every item only what the contract
+ * makes Redis store, each in one plain command: `HSET P app:<id>` with all
+ * the fields of SPEC §2 (profile and analysis included) and, when
+ * qualified, `LPUSH P notifications <envelope>` (§6); for a rejected item
+ * `HSET P dead:<n>` with its payload. No fence, no delivery count, no
+ * history, no index, no Function: a lower bound on the Redis cost of any
+ * implementation of the contract, against which the ceiling is compared.
+ *
+ * usage: bench_e2e_ceiling [--floor] SOCKET PREFIX CORPUS ROLES_DIR BATCH
  *
  * CORPUS holds one submission per line, in the order they were pushed
  * (LPUSH), so the take hands them back in that order. Prints one JSON
@@ -286,10 +295,104 @@ static void run(struct ceiling *cl)
     }
 }
 
+/* The floor's commands for one item (see the top): one HSET of the whole
+ * application (or dead letter) and, when qualified, the job's LPUSH.
+ * Returns how many commands it appended. */
+static int append_store(redisContext *rc, const char *prefix, struct settle_item *it, size_t seq)
+{
+    if (!it->accept) {
+        char *key = xasprintf("%sdead:%zu", prefix, seq);
+        const char *argv[] = {"HSET",       key,     "reason", it->args[3], "detail",
+                              it->args[4],  "digest", it->digest, "payload", it->raw};
+        size_t lens[] = {4, strlen(key), 6, it->lens[3], 6, it->lens[4], 6,
+                         strlen(it->digest), 7, it->len};
+        redisAppendCommandArgv(rc, 10, argv, lens);
+        free(key);
+        return 1;
+    }
+    /* args: 'A' raw digest id role state score qualified name email
+     * submitted_at received_at scored_at history email_sha1 envelope */
+    static const char *const field[] = {
+        "id", "role", "state", "score", "qualified", "name", "email", "submitted_at",
+        "received_at", "scored_at"};
+    const int from[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    const char *argv[2 + 2 * 17];
+    size_t lens[2 + 2 * 17];
+    int n = 0;
+#define PUT(p, l) (argv[n] = (p), lens[n] = (l), n++)
+    PUT("HSET", 4);
+    PUT(it->keys[0], strlen(it->keys[0]));
+    for (size_t f = 0; f < sizeof from / sizeof from[0]; f++) {
+        PUT(field[f], strlen(field[f]));
+        PUT(it->args[from[f]], it->lens[from[f]]);
+    }
+    PUT("updated_at", 10);
+    PUT(it->args[12], it->lens[12]);
+    PUT("version", 7);
+    PUT("1", 1);
+    PUT("digest", 6);
+    PUT(it->digest, strlen(it->digest));
+    PUT("profile", 7);
+    PUT(it->raw, it->len);
+    PUT("analysis", 8);
+    PUT(it->analysis, it->analysis_len);
+    PUT("reviewer", 8);
+    PUT("", 0);
+    PUT("note", 4);
+    PUT("", 0);
+#undef PUT
+    redisAppendCommandArgv(rc, n, argv, lens);
+    if (it->lens[15] == 0)
+        return 1;
+    char *notifications = keys_notifications(prefix);
+    const char *lp[] = {"LPUSH", notifications, it->args[15]};
+    size_t lplens[] = {5, strlen(notifications), it->lens[15]};
+    redisAppendCommandArgv(rc, 3, lp, lplens);
+    free(notifications);
+    return 2;
+}
+
+/* The floor: batches of RPOP + stores, at most MAX_BATCHES unanswered. */
+static void run_floor(redisContext *rc, const char *prefix, struct settle_item *items, size_t n,
+                      int batch)
+{
+    char *submissions = keys_submissions(prefix);
+    char count[16];
+    snprintf(count, sizeof count, "%d", batch);
+    int answers[MAX_BATCHES]; /* replies per batch in flight */
+    int head = 0, inflight = 0;
+    size_t next = 0, dead = 0;
+    while (next < n || inflight > 0) {
+        if (next < n && inflight < MAX_BATCHES) {
+            const char *rpop[] = {"RPOP", submissions, count};
+            redisAppendCommandArgv(rc, 3, rpop, NULL);
+            int k = 1;
+            for (int i = 0; i < batch && next < n; i++, next++) {
+                k += append_store(rc, prefix, &items[next], dead);
+                dead += !items[next].accept;
+            }
+            answers[(head + inflight++) % MAX_BATCHES] = k;
+            flush(rc);
+            continue;
+        }
+        for (int i = 0; i < answers[head]; i++)
+            freeReplyObject(next_reply(rc));
+        head = (head + 1) % MAX_BATCHES;
+        inflight--;
+    }
+    free(submissions);
+}
+
 int main(int argc, char **argv)
 {
+    bool floor_mode = argc > 1 && strcmp(argv[1], "--floor") == 0;
+    if (floor_mode) {
+        argc--;
+        argv++;
+    }
     if (argc != 6) {
-        fprintf(stderr, "usage: bench_e2e_ceiling SOCKET PREFIX CORPUS ROLES_DIR BATCH\n");
+        fprintf(stderr,
+                "usage: bench_e2e_ceiling [--floor] SOCKET PREFIX CORPUS ROLES_DIR BATCH\n");
         return 64;
     }
     const char *sock = argv[1], *prefix = argv[2], *batch = argv[5];
@@ -322,6 +425,23 @@ int main(int argc, char **argv)
     redisContext *rc = redisConnectUnix(sock);
     if (rc == NULL || rc->err)
         die(sock, rc ? rc->errstr : "cannot connect");
+    if (floor_mode) {
+        size_t accepted = 0;
+        for (size_t i = 0; i < c.n; i++)
+            accepted += items[i].accept;
+        double t0 = mono_s();
+        run_floor(rc, prefix, items, c.n, atoi(batch));
+        double secs = mono_s() - t0;
+        printf("{\"settled\": %zu, \"accepted\": %zu, \"dead\": %zu, \"seconds\": %.6f, "
+               "\"per_second\": %.1f}\n",
+               c.n, accepted, c.n - accepted, secs, secs > 0 ? (double)c.n / secs : 0.0);
+        for (size_t i = 0; i < c.n; i++)
+            settle_item_free(&items[i]);
+        free(items);
+        redisFree(rc);
+        roleset_free(roles);
+        return 0;
+    }
     functions_load(rc);
     char take_fn[128], settle_fn[128];
     snprintf(take_fn, sizeof take_fn, "%s_take", lualib_name);
