@@ -42,137 +42,254 @@ local function vetd_hb_ours(cur, token)
     return (not cur) or string.find(cur, '"token":"' .. token .. '"', 1, true) ~= nil
 end
 
--- take: KEYS submissions, processing, deliveries, dead, dead:seq;
--- ARGV batch_size, max_payload_bytes, max_deliveries, now, instance.
--- Returns {too_large, poison, item, digest, item, digest, ...}: the counts
--- of the dead letters this call made, then the items in FIFO order;
--- oversized and poison items become dead letters here and never travel to
--- vetd (which counts them from the two numbers).
-local function vetd_take(keys, args)
-    local n, maxb, maxd = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
-    local out = {0, 0}
-    for _ = 1, n do
-        local item = redis.call('RPOP', keys[1])
-        if not item then break end
-        local digest = redis.sha1hex(item)
-        local f = {at = args[4], instance = args[5], digest = digest, payload = item}
-        if #item > maxb then
-            f.reason = 'too_large'
-            f.detail = 'payload: larger than max_payload_bytes (' .. maxb .. ')'
-            vetd_dead_letter(keys[4], keys[5], f)
-            out[1] = out[1] + 1
-        else
-            local count = redis.call('HINCRBY', keys[3], digest, 1)
-            if count > maxd then
-                f.reason = 'poison'
-                f.detail = 'payload: taken ' .. (count - 1) ..
-                           ' times without being settled (max_deliveries ' .. maxd .. ')'
-                redis.call('HDEL', keys[3], digest)
-                vetd_dead_letter(keys[4], keys[5], f)
-                out[2] = out[2] + 1
-            else
-                redis.call('LPUSH', keys[2], item)
-                out[#out + 1] = item
-                out[#out + 1] = digest
-            end
+-- Call cmd on key with the values of list vals appended, in chunks (Lua
+-- can only unpack so many values at once). Returns the replies' sum when
+-- they are numbers.
+local VETD_CHUNK = 256
+local function vetd_call_list(cmd, key, vals)
+    local sum = 0
+    for first = 1, #vals, VETD_CHUNK do
+        local r = redis.call(cmd, key, unpack(vals, first, math.min(#vals, first + VETD_CHUNK - 1)))
+        if type(r) == 'number' then
+            sum = sum + r
+        end
+    end
+    return sum
+end
+
+-- HMGET of many fields, chunked like vetd_call_list; one reply per field.
+local function vetd_hmget(key, fields)
+    local out = {}
+    for first = 1, #fields, VETD_CHUNK do
+        local r = redis.call('HMGET', key,
+                             unpack(fields, first, math.min(#fields, first + VETD_CHUNK - 1)))
+        for _, v in ipairs(r) do
+            out[#out + 1] = v
         end
     end
     return out
 end
 
--- One accepted item of settle: args from position i (16 of them), keys
--- from position k (app, history, state set, by-email, staging hash). The
--- analysis never enters Lua: vetd wrote it into the staging hash just
--- before this call, and a new application is that hash renamed. Checks
--- first (reads only), then the fence, then the writes.
-local function vetd_settle_accept(keys, args, i, k, ctx)
-    local raw, digest, id = args[i + 1], args[i + 2], args[i + 3]
-    local app, stage = keys[k], keys[k + 4]
-    local stored = redis.call('HGET', app, 'digest')
-    if not stored and redis.call('EXISTS', stage) == 0 then
-        -- The staging hash is gone (expired, or deleted by a fenced
-        -- process of the same name): nothing written, vetd stages again.
-        return 'restage'
+-- take: KEYS submissions, processing, deliveries, dead, dead:seq;
+-- ARGV batch_size, max_payload_bytes, max_deliveries, now, instance.
+-- Returns {too_large, poison, item, digest, item, digest, ...}: the counts
+-- of the dead letters this call made, then the items in FIFO order;
+-- oversized and poison items become dead letters here and never travel to
+-- vetd (which counts them from the two numbers). One RPOP, one HMGET and
+-- one HSET of the delivery counts and one LPUSH per batch: the counts are
+-- those that one HINCRBY per item (and an HDEL per poison item) would give.
+local function vetd_take(keys, args)
+    local n, maxb, maxd = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
+    local out = {0, 0}
+    local items = redis.call('RPOP', keys[1], n)
+    if not items then
+        return out
     end
-    if redis.call('LREM', ctx.processing, -1, raw) == 0 then
-        redis.call('DEL', stage)
-        return 'stale'
-    end
-    redis.call('HDEL', ctx.deliveries, digest)
-    if stored then
-        redis.call('DEL', stage)
-        if stored == digest then
-            return 'duplicate'
+    local kept, digests = {}, {}
+    for _, item in ipairs(items) do
+        local digest = redis.sha1hex(item)
+        if #item > maxb then
+            vetd_dead_letter(keys[4], keys[5], {
+                reason = 'too_large',
+                detail = 'payload: larger than max_payload_bytes (' .. maxb .. ')',
+                at = args[4], instance = args[5], digest = digest, payload = item})
+            out[1] = out[1] + 1
+        else
+            kept[#kept + 1] = item
+            digests[#digests + 1] = digest
         end
-        vetd_dead_letter(ctx.dead, ctx.dead_seq, {
-            reason = 'id_conflict', detail = 'id: already used by a different submission',
-            at = ctx.now, instance = ctx.instance, digest = digest,
-            email_sha1 = args[i + 14], payload = raw})
-        return 'id_conflict'
     end
-    -- The app was checked absent, so the rename replaces nothing; it
-    -- carries the staging TTL along, which PERSIST drops.
-    redis.call('RENAME', stage, app)
-    redis.call('PERSIST', app)
-    local state, score = args[i + 5], args[i + 6]
-    redis.call('HSET', app, 'id', id, 'role', args[i + 4], 'state', state, 'score', score,
-               'qualified', args[i + 7], 'name', args[i + 8], 'email', args[i + 9],
-               'submitted_at', args[i + 10], 'received_at', args[i + 11],
-               'scored_at', args[i + 12], 'updated_at', args[i + 12], 'version', 1,
-               'digest', digest, 'profile', raw, 'reviewer', '', 'note', '')
-    redis.call('ZADD', keys[k + 2], score, id)
-    redis.call('RPUSH', keys[k + 1], args[i + 13])
-    redis.call('SADD', keys[k + 3], id)
-    if not ctx.roles_added[args[i + 4]] then
-        redis.call('SADD', ctx.roles, args[i + 4])
-        ctx.roles_added[args[i + 4]] = true
+    if #kept == 0 then
+        return out
     end
-    if args[i + 15] ~= '' then
-        redis.call('LPUSH', ctx.notifications, args[i + 15])
+    local stored = vetd_hmget(keys[3], digests)
+    local count = {} -- digest -> count after this take, or false once deleted
+    local order = {} -- digests in first-seen order, for the writes
+    local taken = {}
+    for j, item in ipairs(kept) do
+        local d = digests[j]
+        local c = count[d]
+        if c == nil then
+            order[#order + 1] = d
+            c = tonumber(stored[j]) or 0
+        elseif c == false then
+            c = 0
+        end
+        c = c + 1
+        if c > maxd then
+            count[d] = false
+            vetd_dead_letter(keys[4], keys[5], {
+                reason = 'poison',
+                detail = 'payload: taken ' .. (c - 1) ..
+                         ' times without being settled (max_deliveries ' .. maxd .. ')',
+                at = args[4], instance = args[5], digest = d, payload = item})
+            out[2] = out[2] + 1
+        else
+            count[d] = c
+            taken[#taken + 1] = item
+            out[#out + 1] = item
+            out[#out + 1] = d
+        end
     end
-    return 'accepted'
+    local set, del = {}, {}
+    for _, d in ipairs(order) do
+        if count[d] then
+            set[#set + 1] = d
+            set[#set + 1] = count[d]
+        else
+            del[#del + 1] = d
+        end
+    end
+    if #set > 0 then
+        vetd_call_list('HSET', keys[3], set)
+    end
+    if #del > 0 then
+        vetd_call_list('HDEL', keys[3], del)
+    end
+    if #taken > 0 then
+        vetd_call_list('LPUSH', keys[2], taken)
+    end
+    return out
+end
+
+-- How many of the keys in list exist (EXISTS counts a key once per
+-- mention), chunked like vetd_call_list.
+local function vetd_count_existing(list)
+    local n = 0
+    for first = 1, #list, VETD_CHUNK do
+        n = n + redis.call('EXISTS', unpack(list, first, math.min(#list, first + VETD_CHUNK - 1)))
+    end
+    return n
 end
 
 -- settle: KEYS processing, deliveries, dead, dead:seq, notifications, roles
 -- (the index of role ids with applications), then 5 keys per accepted
 -- item (app, history, state set, by-email, staging hash P stage:<instance>:
--- <digest> holding the `analysis` field); ARGV now, instance, then one
--- group per item:
---   'A' raw digest id role state score qualified name email submitted_at
---       received_at scored_at history_event email_sha1 envelope
+-- <digest>); ARGV now, instance, then one group per item:
+--   'A' raw digest id role state score history_event email_sha1 envelope
 --       (envelope: the whole candidate.qualified job, or '' when not
 --       qualified)
 --   'D' raw digest reason detail email_sha1 keep_payload
--- Returns one answer per item: accepted, duplicate, id_conflict, dead,
--- stale (the fence removed nothing: settled or reclaimed already) or
--- restage (the staging hash is missing; nothing was written for the item).
+-- The application itself never enters Lua: vetd wrote the whole hash
+-- (profile and analysis included) into the staging hash just before this
+-- call, and a new application is that hash renamed. Returns one answer per
+-- item: accepted, duplicate, id_conflict, dead, stale (the fence removed
+-- nothing: settled or reclaimed already) or restage (the staging hash is
+-- missing and the application absent; nothing was written for the item).
+-- Per item: the fence, the rename, the history and the e-mail index; per
+-- batch: the delivery counts, the state sets, the roles and the jobs.
 local function vetd_settle(keys, args)
-    local ctx = {processing = keys[1], deliveries = keys[2], dead = keys[3],
-                 dead_seq = keys[4], notifications = keys[5], roles = keys[6],
-                 now = args[1], instance = args[2], roles_added = {}}
-    local out = {}
+    local processing, deliveries, dead, dead_seq = keys[1], keys[2], keys[3], keys[4]
+    local now, instance = args[1], args[2]
+    local items = {}
+    local apps, stages = {}, {}
     local i, k = 3, 7
     while i <= #args do
-        if args[i] == 'A' then
-            out[#out + 1] = vetd_settle_accept(keys, args, i, k, ctx)
-            i, k = i + 16, k + 5
+        local it = {kind = args[i], raw = args[i + 1], digest = args[i + 2]}
+        if it.kind == 'A' then
+            it.id, it.role, it.state, it.score = args[i + 3], args[i + 4], args[i + 5], args[i + 6]
+            it.event, it.email_sha1, it.envelope = args[i + 7], args[i + 8], args[i + 9]
+            it.app, it.history, it.zset = keys[k], keys[k + 1], keys[k + 2]
+            it.by_email, it.stage = keys[k + 3], keys[k + 4]
+            apps[#apps + 1] = it.app
+            stages[#stages + 1] = it.stage
+            i, k = i + 10, k + 5
         else
-            local raw, digest = args[i + 1], args[i + 2]
-            if redis.call('LREM', ctx.processing, -1, raw) == 0 then
-                out[#out + 1] = 'stale'
-            else
-                local f = {reason = args[i + 3], detail = args[i + 4], at = ctx.now,
-                           digest = digest, email_sha1 = args[i + 5]}
-                if args[i + 6] == '1' then
-                    f.instance = ctx.instance
-                    f.payload = raw
-                end
-                redis.call('HDEL', ctx.deliveries, digest)
-                vetd_dead_letter(ctx.dead, ctx.dead_seq, f)
-                out[#out + 1] = 'dead'
-            end
+            it.reason, it.detail, it.email_sha1, it.keep = args[i + 3], args[i + 4],
+                                                           args[i + 5], args[i + 6]
             i = i + 7
         end
+        items[#items + 1] = it
+    end
+    -- Reads first, once per batch: usually no application exists yet and
+    -- every staging hash does, and then no item needs a read of its own.
+    local any_app = vetd_count_existing(apps) > 0
+    local all_staged = vetd_count_existing(stages) == #stages
+    local created, gone = {}, {} -- app -> digest stored by this call; stage -> consumed
+    local hdel, zadd, zsets, notes, roles = {}, {}, {}, {}, {}
+    local out = {}
+    for _, it in ipairs(items) do
+        local answer
+        if it.kind == 'A' then
+            local stored = created[it.app]
+            if stored == nil and any_app then
+                stored = redis.call('HGET', it.app, 'digest')
+            end
+            if not stored and (gone[it.stage] or
+                               (not all_staged and redis.call('EXISTS', it.stage) == 0)) then
+                answer = 'restage'
+            elseif redis.call('LREM', processing, -1, it.raw) == 0 then
+                redis.call('DEL', it.stage)
+                gone[it.stage] = true
+                answer = 'stale'
+            else
+                hdel[#hdel + 1] = it.digest
+                if stored then
+                    redis.call('DEL', it.stage)
+                    gone[it.stage] = true
+                    if stored == it.digest then
+                        answer = 'duplicate'
+                    else
+                        vetd_dead_letter(dead, dead_seq, {
+                            reason = 'id_conflict',
+                            detail = 'id: already used by a different submission',
+                            at = now, instance = instance, digest = it.digest,
+                            email_sha1 = it.email_sha1, payload = it.raw})
+                        answer = 'id_conflict'
+                    end
+                else
+                    -- The app was checked absent, so the rename replaces
+                    -- nothing; PERSIST drops the staging TTL it carried.
+                    redis.call('RENAME', it.stage, it.app)
+                    redis.call('PERSIST', it.app)
+                    created[it.app] = it.digest
+                    gone[it.stage] = true
+                    if not zadd[it.zset] then
+                        zadd[it.zset] = {}
+                        zsets[#zsets + 1] = it.zset
+                    end
+                    local z = zadd[it.zset]
+                    z[#z + 1] = it.score
+                    z[#z + 1] = it.id
+                    redis.call('RPUSH', it.history, it.event)
+                    redis.call('SADD', it.by_email, it.id)
+                    roles[it.role] = true
+                    if it.envelope ~= '' then
+                        notes[#notes + 1] = it.envelope
+                    end
+                    answer = 'accepted'
+                end
+            end
+        elseif redis.call('LREM', processing, -1, it.raw) == 0 then
+            answer = 'stale'
+        else
+            local f = {reason = it.reason, detail = it.detail, at = now, digest = it.digest,
+                       email_sha1 = it.email_sha1}
+            if it.keep == '1' then
+                f.instance = instance
+                f.payload = it.raw
+            end
+            hdel[#hdel + 1] = it.digest
+            vetd_dead_letter(dead, dead_seq, f)
+            answer = 'dead'
+        end
+        out[#out + 1] = answer
+    end
+    if #hdel > 0 then
+        vetd_call_list('HDEL', deliveries, hdel)
+    end
+    for _, z in ipairs(zsets) do
+        vetd_call_list('ZADD', z, zadd[z])
+    end
+    local role_list = {}
+    for role in pairs(roles) do
+        role_list[#role_list + 1] = role
+    end
+    if #role_list > 0 then
+        vetd_call_list('SADD', keys[6], role_list)
+    end
+    if #notes > 0 then
+        vetd_call_list('LPUSH', keys[5], notes)
     end
     return out
 end

@@ -20,10 +20,11 @@
  * Redis's own trouble (-LOADING, -BUSY, -OOM, -READONLY...) never turns an
  * item into a dead letter: the batch stays in hand and is re-sent later.
  *
- * The analysis of an accepted item does not travel through the Function:
- * it is written into a staging hash (`HSET P stage:<instance>:<digest>`
- * and `PEXPIRE`) on the main connection just before the settle call, which
- * renames it into `P app:<id>`. A settle that finds no staging hash writes
+ * An accepted application does not travel through the Function: the
+ * whole hash (profile and analysis included) is written into a staging
+ * hash (`HSET P stage:<instance>:<digest>` and `PEXPIRE`) on the main
+ * connection just before the settle call, which renames it into
+ * `P app:<id>`. A settle that finds no staging hash writes
  * nothing for that item and answers `restage`; the item stays in hand and
  * is staged and sent again. Staging adds no state outside the invariant:
  * the staging hash is only a carrier, and the fence still decides.
@@ -377,7 +378,8 @@ static bool intake_send_settle(struct intake *in, struct batch *b)
         struct settle_stage st;
         if (settle_stage_cmds(&b->items[i], &st) == 0)
             continue;
-        if (!conn_command(v->main, vetd_request_ms(v), NULL, NULL, 4, st.hset, st.hset_lens) ||
+        if (!conn_command(v->main, vetd_request_ms(v), NULL, NULL, st.hset_argc, st.hset,
+                          st.hset_lens) ||
             !conn_commandv(v->main, vetd_request_ms(v), NULL, NULL, 3, st.pexpire))
             return false;
     }

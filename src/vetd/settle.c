@@ -31,6 +31,32 @@ static void settle_arg_raw(struct settle_item *it)
     it->nargs++;
 }
 
+/* Append one field of the application hash (value len bytes). */
+static void settle_app_put(struct settle_item *it, const char *field, const char *value,
+                           size_t len)
+{
+    int k = 0;
+    while (it->app[k] != NULL)
+        k += 2;
+    it->app[k] = field;
+    it->app_lens[k] = strlen(field);
+    it->app[k + 1] = value;
+    it->app_lens[k + 1] = len;
+}
+
+/* A field whose value the item owns from now on. */
+static void settle_app(struct settle_item *it, const char *field, char *value)
+{
+    settle_app_put(it, field, value, strlen(value));
+    it->app_owned[it->napp_owned++] = value;
+}
+
+/* The profile field: the raw item itself, byte-for-byte. */
+static void settle_app_raw(struct settle_item *it)
+{
+    settle_app_put(it, "profile", it->raw, it->len);
+}
+
 static void settle_dead(struct settle_item *it, enum sub_code code, const char *detail,
                         const struct submission *s)
 {
@@ -99,25 +125,36 @@ static void settle_accept(struct settle_item *it, const struct submission *s,
     it->id = xstrdup(s->id);
     it->role = xstrdup(s->role);
     it->score = res.score;
+    char *score = xasprintf("%d", res.score);
     settle_arg(it, xstrdup("A"));
     settle_arg_raw(it);
     settle_arg(it, xstrdup(it->digest));
     settle_arg(it, xstrdup(s->id));
     settle_arg(it, xstrdup(s->role));
     settle_arg(it, xstrdup(state));
-    settle_arg(it, xasprintf("%d", res.score));
-    settle_arg(it, xstrdup(res.qualified ? "1" : "0"));
-    settle_arg(it, xstrdup(s->name));
-    settle_arg(it, xstrdup(s->email));
-    settle_arg(it, xstrdup(s->submitted_at ? s->submitted_at : received_at));
-    settle_arg(it, xstrdup(received_at));
-    settle_arg(it, xstrdup(now));
+    settle_arg(it, xstrdup(score));
     settle_arg(it, settle_history_event(now, state, ctx->instance));
     settle_arg(it, xstrdup(s->email_sha1));
     settle_arg(it, res.qualified ? settle_envelope(s, now, res.score, res.analysis) : xstrdup(""));
-    it->analysis = res.analysis;
-    it->analysis_len = strlen(res.analysis);
+
+    settle_app(it, "id", xstrdup(s->id));
+    settle_app(it, "role", xstrdup(s->role));
+    settle_app(it, "state", xstrdup(state));
+    settle_app(it, "score", score);
+    settle_app(it, "qualified", xstrdup(res.qualified ? "1" : "0"));
+    settle_app(it, "name", xstrdup(s->name));
+    settle_app(it, "email", xstrdup(s->email));
+    settle_app(it, "submitted_at", xstrdup(s->submitted_at ? s->submitted_at : received_at));
+    settle_app(it, "received_at", xstrdup(received_at));
+    settle_app(it, "scored_at", xstrdup(now));
+    settle_app(it, "updated_at", xstrdup(now));
+    settle_app(it, "version", xstrdup("1"));
+    settle_app(it, "digest", xstrdup(it->digest));
+    settle_app_raw(it);
+    settle_app(it, "analysis", res.analysis);
     res.analysis = NULL; /* moved into the item, for the staging hash */
+    settle_app(it, "reviewer", xstrdup(""));
+    settle_app(it, "note", xstrdup(""));
     score_result_free(&res);
 
     it->keys[it->nkeys++] = keys_app(ctx->prefix, s->id);
@@ -158,8 +195,9 @@ void settle_item_free(struct settle_item *it)
     }
     for (int i = 0; i < it->nkeys; i++)
         free(it->keys[i]);
+    for (int i = 0; i < it->napp_owned; i++)
+        free(it->app_owned[i]);
     free(it->raw);
-    free(it->analysis);
     free(it->id);
     free(it->role);
     memset(it, 0, sizeof *it);
@@ -215,15 +253,14 @@ int settle_stage_cmds(const struct settle_item *it, struct settle_stage *st)
     if (!it->accept || it->done)
         return 0;
     const char *key = it->keys[SETTLE_STAGE_KEY];
-    snprintf(st->ttl, sizeof st->ttl, "%d", SETTLE_STAGE_TTL_MS);
     st->hset[0] = "HSET";
-    st->hset[1] = key;
-    st->hset[2] = "analysis";
-    st->hset[3] = it->analysis;
     st->hset_lens[0] = 4;
+    st->hset[1] = key;
     st->hset_lens[1] = strlen(key);
-    st->hset_lens[2] = 8;
-    st->hset_lens[3] = it->analysis_len;
+    memcpy(&st->hset[2], it->app, sizeof it->app);
+    memcpy(&st->hset_lens[2], it->app_lens, sizeof it->app_lens);
+    st->hset_argc = 2 + 2 * SETTLE_APP_FIELDS;
+    snprintf(st->ttl, sizeof st->ttl, "%d", SETTLE_STAGE_TTL_MS);
     st->pexpire[0] = "PEXPIRE";
     st->pexpire[1] = key;
     st->pexpire[2] = st->ttl;

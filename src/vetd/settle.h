@@ -22,13 +22,15 @@ struct settle_ctx {
     size_t max_payload_bytes;
 };
 
-#define SETTLE_MAX_ARGS 16 /* the 'A' group of the settle Function */
+#define SETTLE_MAX_ARGS 10 /* the 'A' group of the settle Function */
 #define SETTLE_MAX_KEYS 5
 /* keys[SETTLE_STAGE_KEY] of an accepted item: P stage:<instance>:<digest>. */
 #define SETTLE_STAGE_KEY 4
 /* Lifetime of a staging hash: it is written right before the settle call
  * that consumes it, so this only bounds what a crash in between leaves. */
 #define SETTLE_STAGE_TTL_MS 300000
+/* The fields of P app:<id> (SPEC §2), all written by the staging HSET. */
+#define SETTLE_APP_FIELDS 17
 
 struct settle_item {
     char *raw; /* owned copy of the item, byte-for-byte */
@@ -39,8 +41,12 @@ struct settle_item {
     char *id, *role;     /* accepted only (for the log context) */
     int score;           /* -1 when rejected */
     bool done;           /* settled (or stale): left out of a re-sent call */
-    char *analysis;      /* accepted only: the analysis JSON, for the staging hash */
-    size_t analysis_len;
+    /* Accepted only: the application hash, field and value pairs, for the
+     * staging hash (values owned, except profile = raw). */
+    const char *app[2 * SETTLE_APP_FIELDS];
+    size_t app_lens[2 * SETTLE_APP_FIELDS];
+    char *app_owned[SETTLE_APP_FIELDS];
+    int napp_owned;
     int nargs;
     char *args[SETTLE_MAX_ARGS]; /* owned, except args[1] which is raw */
     size_t lens[SETTLE_MAX_ARGS];
@@ -56,16 +62,18 @@ void settle_prepare(struct settle_item *it, const char *raw, size_t len, const c
                     const struct settle_ctx *ctx, const char *received_at);
 void settle_item_free(struct settle_item *it);
 
-/* The analysis of an accepted item does not travel through the settle
- * Function (Redis's Lua hashes every byte of every string it sees): it is
- * written with plain commands into the item's staging hash just before
- * the call, `HSET stage analysis JSON` and `PEXPIRE stage TTL`, which the
- * settle Function renames into P app:<id>. Fills st with both commands and
- * returns 2, or 0 when the item needs no staging (rejected, or done). The
- * argv point into it and st, so they live as long as both. */
+/* An accepted application does not travel through the settle Function
+ * (Redis's Lua hashes every byte of every string it sees): it is written
+ * whole, profile and analysis included, with plain commands into the
+ * item's staging hash just before the call, `HSET stage field value ...`
+ * and `PEXPIRE stage TTL`, which the settle Function renames into
+ * P app:<id>. Fills st with both commands and returns 2, or 0 when the item
+ * needs no staging (rejected, or done). The argv point into it and st, so
+ * they live as long as both. */
 struct settle_stage {
-    const char *hset[4];
-    size_t hset_lens[4];
+    int hset_argc;
+    const char *hset[2 + 2 * SETTLE_APP_FIELDS];
+    size_t hset_lens[2 + 2 * SETTLE_APP_FIELDS];
     const char *pexpire[3];
     char ttl[16];
 };

@@ -125,7 +125,7 @@ static int append_settle(redisContext *rc, const char *fn, char *const fixed[SET
         struct settle_stage st;
         if (settle_stage_cmds(&items[i], &st) == 0)
             continue;
-        redisAppendCommandArgv(rc, 4, st.hset, st.hset_lens);
+        redisAppendCommandArgv(rc, st.hset_argc, st.hset, st.hset_lens);
         redisAppendCommandArgv(rc, 3, st.pexpire, NULL);
         staged += 2;
     }
@@ -310,43 +310,18 @@ static int append_store(redisContext *rc, const char *prefix, struct settle_item
         free(key);
         return 1;
     }
-    /* args: 'A' raw digest id role state score qualified name email
-     * submitted_at received_at scored_at history email_sha1 envelope */
-    static const char *const field[] = {
-        "id", "role", "state", "score", "qualified", "name", "email", "submitted_at",
-        "received_at", "scored_at"};
-    const int from[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-    const char *argv[2 + 2 * 17];
-    size_t lens[2 + 2 * 17];
-    int n = 0;
-#define PUT(p, l) (argv[n] = (p), lens[n] = (l), n++)
-    PUT("HSET", 4);
-    PUT(it->keys[0], strlen(it->keys[0]));
-    for (size_t f = 0; f < sizeof from / sizeof from[0]; f++) {
-        PUT(field[f], strlen(field[f]));
-        PUT(it->args[from[f]], it->lens[from[f]]);
-    }
-    PUT("updated_at", 10);
-    PUT(it->args[12], it->lens[12]);
-    PUT("version", 7);
-    PUT("1", 1);
-    PUT("digest", 6);
-    PUT(it->digest, strlen(it->digest));
-    PUT("profile", 7);
-    PUT(it->raw, it->len);
-    PUT("analysis", 8);
-    PUT(it->analysis, it->analysis_len);
-    PUT("reviewer", 8);
-    PUT("", 0);
-    PUT("note", 4);
-    PUT("", 0);
-#undef PUT
-    redisAppendCommandArgv(rc, n, argv, lens);
-    if (it->lens[15] == 0)
+    /* The application hash exactly as vetd stages it, under its own key. */
+    struct settle_stage st;
+    settle_stage_cmds(it, &st);
+    st.hset[1] = it->keys[0];
+    st.hset_lens[1] = strlen(it->keys[0]);
+    redisAppendCommandArgv(rc, st.hset_argc, st.hset, st.hset_lens);
+    /* args: 'A' raw digest id role state score history email_sha1 envelope */
+    if (it->lens[9] == 0)
         return 1;
     char *notifications = keys_notifications(prefix);
-    const char *lp[] = {"LPUSH", notifications, it->args[15]};
-    size_t lplens[] = {5, strlen(notifications), it->lens[15]};
+    const char *lp[] = {"LPUSH", notifications, it->args[9]};
+    size_t lplens[] = {5, strlen(notifications), it->lens[9]};
     redisAppendCommandArgv(rc, 3, lp, lplens);
     free(notifications);
     return 2;

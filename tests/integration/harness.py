@@ -132,6 +132,22 @@ class Redis:
         self.stop()
 
 
+def load_functions(r):
+    """Load the Functions library exactly as vetd embeds it (the generated
+    lualib_gen.c of the build under test) into r; returns its name."""
+    with open(os.path.join(BUILD_DIR, "lualib_gen.c")) as f:
+        text = f.read()
+    name = text.split('lualib_name[] = "')[1].split('"')[0]
+    body = text.split("lualib_source[] = {")[1].split("}")[0]
+    source = bytes(int(x, 16) for x in body.replace(" ", "").split(",") if x)
+    try:
+        r.function_load(source.rstrip(b"\0").decode())
+    except redis_py.exceptions.ResponseError as e:
+        if "already exists" not in str(e):
+            raise
+    return name
+
+
 def write_conf(path, redis_url, prefix, instance="t1", roles_dir=ROLES, **keys):
     """A vetd.conf for one test; keys override the defaults given here."""
     conf = {

@@ -89,7 +89,7 @@ def settle_args(p, instance, raw, app_id):
             p + "stage:%s:%s" % (instance, digest)]
     now = "2030-01-01T00:00:00.000Z"
     args = [now, instance, "A", raw, digest, app_id, "backend-developer", "qualified", "99",
-            "1", "N", "e@x.y", now, now, now, '{"at":"%s"}' % now, "x", '{"e":1}']
+            '{"at":"%s"}' % now, "x", '{"e":1}']
     return keys, args
 
 
