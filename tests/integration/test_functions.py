@@ -82,6 +82,23 @@ def test_take_counts_like_one_hincrby_per_item():
         h.check(take(r, lib, p, 10) == [0, 0], "an empty queue takes nothing")
 
 
+def test_take_large_batch():
+    """A batch larger than one chunk of arguments: every item comes back in
+    FIFO order, counted once, held in the processing list."""
+    with h.Redis() as redis:
+        r = redis.client()
+        lib = h.load_functions(r)
+        p = h.new_prefix()
+        raws = [doc("a%d" % i) for i in range(600)]
+        r.lpush(p + "submissions", *raws)
+        out = take(r, lib, p, 1000)
+        h.check(out[:2] == [0, 0], "diverted %r" % out[:2])
+        h.check(out[2::2] == raws, "items or order")
+        h.check(r.hlen(p + "deliveries") == 600 and
+                set(r.hvals(p + "deliveries")) == {b"1"}, "counts")
+        h.check(r.lrange(p + "processing:i", 0, -1) == raws[::-1], "processing")
+
+
 def test_settle_batch_duplicate_and_conflict():
     """One batch: a new application, the same payload again, the same id
     with other content, a stale item and a rejected one."""
@@ -154,6 +171,6 @@ def test_settle_restage_only_the_unstaged():
 
 
 if __name__ == "__main__":
-    h.run_tests([test_take_counts_like_one_hincrby_per_item,
+    h.run_tests([test_take_counts_like_one_hincrby_per_item, test_take_large_batch,
                  test_settle_batch_duplicate_and_conflict, test_settle_jobs_keep_item_order,
                  test_settle_restage_only_the_unstaged])
