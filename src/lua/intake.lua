@@ -43,8 +43,8 @@ local function vetd_hb_ours(cur, token)
 end
 
 -- Call cmd on key with the values of list vals appended, in chunks (Lua
--- can only unpack so many values at once). Returns the replies' sum when
--- they are numbers.
+-- can only unpack so many values at once); nothing when vals is empty.
+-- Returns the replies' sum when they are numbers.
 local VETD_CHUNK = 256
 local function vetd_call_list(cmd, key, vals)
     local sum = 0
@@ -140,15 +140,9 @@ local function vetd_take(keys, args)
             del[#del + 1] = d
         end
     end
-    if #set > 0 then
-        vetd_call_list('HSET', keys[3], set)
-    end
-    if #del > 0 then
-        vetd_call_list('HDEL', keys[3], del)
-    end
-    if #taken > 0 then
-        vetd_call_list('LPUSH', keys[2], taken)
-    end
+    vetd_call_list('HSET', keys[3], set)
+    vetd_call_list('HDEL', keys[3], del)
+    vetd_call_list('LPUSH', keys[2], taken)
     return out
 end
 
@@ -275,9 +269,7 @@ local function vetd_settle(keys, args)
         end
         out[#out + 1] = answer
     end
-    if #hdel > 0 then
-        vetd_call_list('HDEL', deliveries, hdel)
-    end
+    vetd_call_list('HDEL', deliveries, hdel)
     for _, z in ipairs(zsets) do
         vetd_call_list('ZADD', z, zadd[z])
     end
@@ -285,12 +277,8 @@ local function vetd_settle(keys, args)
     for role in pairs(roles) do
         role_list[#role_list + 1] = role
     end
-    if #role_list > 0 then
-        vetd_call_list('SADD', keys[6], role_list)
-    end
-    if #notes > 0 then
-        vetd_call_list('LPUSH', keys[5], notes)
-    end
+    vetd_call_list('SADD', keys[6], role_list)
+    vetd_call_list('LPUSH', keys[5], notes)
     return out
 end
 
