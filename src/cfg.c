@@ -64,10 +64,13 @@ static const struct cfg_key cfg_keys[] = {
      "No user or password in the URL: use redis_user and redis_password_file.\n"
      "hiredis has no TLS: use a unix socket or a tunnel to reach a remote Redis."},
     {"redis_user", S(redis_user), NULL, NULL, 0, 0, false, false, cfg_check_token,
-     "The Redis ACL user name. Default: unset (the default user)."},
+     "The Redis ACL user name. vetd and vetctl always authenticate as it,\n"
+     "with the password of redis_password_file, or an empty one (a nopass\n"
+     "user) when that is unset. Default: unset (the default user)."},
     {"redis_password_file", S(redis_password_file), NULL, NULL, 0, 0, false, false, cfg_check_path,
      "A file whose first line is the Redis password (never logged). Make it\n"
-     "readable by the vetd user only. Default: unset (no AUTH)."},
+     "readable by the vetd user only. Default: unset (no AUTH unless\n"
+     "redis_user is set)."},
     {"key_prefix", S(key_prefix), "vetd:", NULL, 0, 0, false, false, cfg_check_prefix,
      "The prefix of every Redis key (the colon is part of it): 1-64\n"
      "characters, no white space or control characters."},

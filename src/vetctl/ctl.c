@@ -15,6 +15,7 @@
 #include <hiredis/hiredis.h>
 
 #include "keys.h"
+#include "match.h"
 #include "out.h"
 #include "rconn.h"
 #include "xmalloc.h"
@@ -23,7 +24,7 @@ const struct ctl_command ctl_commands[] = {
     {"list", ctl_list, "list [--state S] [--role R] [--min-score N] [--limit N]",
      "applications, highest score first (default: qualified, all roles, 20)"},
     {"show", ctl_show, "show ID", "one application: candidate, score, analysis, plan, history"},
-    {"mark", ctl_mark, "mark ID STATE [--expect-version N] [--note TEXT] [--as NAME]",
+    {"mark", ctl_mark, "mark ID STATE [--expect-version N] [--note TEXT] [--as NAME] [--yes]",
      "a review transition (compare-and-set on the version)"},
     {"note", ctl_note, "note ID TEXT [--as NAME]", "add a reviewer note to the history"},
     {"history", ctl_history, "history ID", "the audit trail of one application"},
@@ -151,12 +152,25 @@ char *ctl_actor(const struct ctl *ctl, const char *as)
         who = getenv("SUDO_USER");
     if (who == NULL || *who == '\0') {
         struct passwd *pw = getpwuid(geteuid());
+        who = pw ? pw->pw_name : NULL;
+    }
+    size_t bad;
+    if (who == NULL || !match_utf8_valid(who, strlen(who), &bad)) {
+        /* No name, or one that is not UTF-8 (it goes into stored JSON). */
         snprintf(uid, sizeof uid, "uid:%u", (unsigned)geteuid());
-        who = pw ? pw->pw_name : uid;
+        who = uid;
     }
     if (as != NULL && *as != '\0')
         return xasprintf("%s (as %s)", who, as);
     return xstrdup(who);
+}
+
+int ctl_check_text(struct ctl *ctl, const char *what, const char *s)
+{
+    size_t bad;
+    if (s == NULL || match_utf8_valid(s, strlen(s), &bad))
+        return 0;
+    return ctl_fail(ctl, EX_DATAERR, "%s is not valid UTF-8 (byte %zu)", what, bad + 1);
 }
 
 bool ctl_parse_num(const char *s, long long *out)

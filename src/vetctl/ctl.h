@@ -70,6 +70,10 @@ const char *ctl_prefix(const struct ctl *ctl);
  * Caller frees. */
 char *ctl_actor(const struct ctl *ctl, const char *as);
 
+/* Text a reviewer gives (a note, --as) goes into stored JSON: it must be
+ * UTF-8. Returns 0, or fails with 65 naming what. NULL is fine. */
+int ctl_check_text(struct ctl *ctl, const char *what, const char *s);
+
 /* One option of a command. has_arg options store their value in *value;
  * flags set *flag. */
 struct ctl_opt {
@@ -102,8 +106,9 @@ char *ctl_key_roles(const struct ctl *ctl);
 
 /* Erase one application (the §5 scope) as `mark ID erased` does, with a
  * compare-and-set on expect (-1: the version just read) and the actor's
- * --as name (or NULL). Prints the result; returns an exit code. */
-int ctl_erase_one(struct ctl *ctl, const char *id, long long expect, const char *as);
+ * --as name (or NULL); like erase, it asks on a terminal unless yes and
+ * needs yes elsewhere. Prints the result; returns an exit code. */
+int ctl_erase_one(struct ctl *ctl, const char *id, long long expect, const char *as, bool yes);
 
 /* s escaped for a terminal (control and bidi characters); caller frees. */
 char *ctl_escape(const char *s);

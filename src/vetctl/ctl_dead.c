@@ -272,14 +272,16 @@ static int dead_one(struct ctl *ctl, const char *fn, long long seq)
     return rc;
 }
 
-/* retry --all: every dead letter with a payload; those without are kept. */
+/* retry --all: every dead letter with a payload; those without are kept.
+ * Newest first: each goes to the taking end, so the oldest, pushed last,
+ * is taken first again and the letters keep their order. */
 static int dead_retry_all(struct ctl *ctl)
 {
     redisReply *seqs = NULL;
     long long done = 0, kept = 0;
     int rc = ctl_dead_seqs(ctl, &seqs);
 
-    for (size_t i = 0; rc == 0 && i < seqs->elements; i++) {
+    for (size_t i = rc == 0 ? seqs->elements : 0; rc == 0 && i-- > 0;) {
         char *cause = NULL;
         char *st = dead_call(ctl, "dead_retry", strtoll(seqs->element[i]->str, NULL, 10), &cause);
         if (st == NULL)

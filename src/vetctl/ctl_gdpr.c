@@ -258,7 +258,7 @@ static char *erase_event(const char *at, const char *from, const char *actor)
     struct buf b = BUF_INIT;
     buf_printf(&b, "{\"at\":\"%s\",\"from\":\"%s\",\"to\":\"erased\",\"actor\":", at, from);
     buf_add_json_str(&b, actor, strlen(actor));
-    buf_addc(&b, '}');
+    buf_adds(&b, ",\"note\":null}");
     return buf_steal(&b);
 }
 
@@ -437,8 +437,9 @@ static void erase_report(struct ctl *ctl, const struct subject *s, const struct 
                    t->notifications, t->dead);
         if (s->unattributable > 0)
             buf_printf(&b,
-                       "note: %lld dead letter(s) carry no e-mail hash (never parsed) and "
-                       "could not be checked; see vetctl dead list\n",
+                       "note: %lld dead letter(s) carry no e-mail hash (never parsed, or "
+                       "rejected before the e-mail was read) and could not be checked; see "
+                       "vetctl dead list\n",
                        s->unattributable);
     }
     fputs(b.data, stdout);
@@ -470,17 +471,6 @@ static int erase_subject(struct ctl *ctl, const struct subject *s, long long exp
     return rc;
 }
 
-int ctl_erase_one(struct ctl *ctl, const char *id, long long expect, const char *as)
-{
-    struct subject s = {0};
-    s.as = as;
-    int rc = resolve(ctl, id, NULL, &s);
-    if (rc == 0)
-        rc = erase_subject(ctl, &s, expect);
-    subject_free(&s);
-    return rc;
-}
-
 /* On a terminal, say what will go and ask. */
 static bool confirm(const struct subject *s, const char *who)
 {
@@ -497,25 +487,41 @@ static bool confirm(const struct subject *s, const char *who)
     return strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0 || strcmp(line, "Y\n") == 0;
 }
 
-int ctl_erase(struct ctl *ctl, int argc, char **argv)
+/* Erase an application (id) or a candidate (email): on a terminal it asks
+ * first unless yes; elsewhere it needs yes. */
+static int erase_run(struct ctl *ctl, const char *id, const char *email, long long expect,
+                     const char *as, bool yes)
 {
-    const char *id = NULL, *email = NULL;
-    bool yes = false, tty = isatty(STDIN_FILENO);
     struct subject s = {0};
-    int rc = parse_subject(ctl, argc, argv, &id, &email, &yes);
+    int rc;
 
-    if (rc != 0)
-        return rc < 0 ? 0 : rc;
-    if (!yes && !tty)
+    if (!yes && !isatty(STDIN_FILENO))
         return ctl_fail(ctl, EX_USAGE, "not a terminal: give --yes to erase without asking");
+    s.as = as;
     if ((rc = ctl_connect(ctl)) != 0 || (rc = resolve(ctl, id, email, &s)) != 0)
         goto out;
     if (!yes && !confirm(&s, email ? email : id)) {
         fprintf(stderr, "vetctl: erase: nothing erased\n");
         goto out;
     }
-    rc = erase_subject(ctl, &s, -1);
+    rc = erase_subject(ctl, &s, expect);
 out:
     subject_free(&s);
     return rc;
+}
+
+int ctl_erase_one(struct ctl *ctl, const char *id, long long expect, const char *as, bool yes)
+{
+    return erase_run(ctl, id, NULL, expect, as, yes);
+}
+
+int ctl_erase(struct ctl *ctl, int argc, char **argv)
+{
+    const char *id = NULL, *email = NULL;
+    bool yes = false;
+    int rc = parse_subject(ctl, argc, argv, &id, &email, &yes);
+
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    return erase_run(ctl, id, email, -1, NULL, yes);
 }

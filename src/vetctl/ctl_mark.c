@@ -29,21 +29,6 @@ struct mark {
     char at[TIMEFMT_LEN + 1];
 };
 
-/* The history event {"at","from","to","actor","note"}. */
-static char *event_json(const struct mark *m)
-{
-    struct buf b = BUF_INIT;
-    buf_printf(&b, "{\"at\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"actor\":", m->at,
-               state_name(m->from), state_name(m->to));
-    buf_add_json_str(&b, m->actor, strlen(m->actor));
-    if (m->note != NULL) {
-        buf_adds(&b, ",\"note\":");
-        buf_add_json_str(&b, m->note, strlen(m->note));
-    }
-    buf_addc(&b, '}');
-    return buf_steal(&b);
-}
-
 static void json_field(struct buf *b, const char *key, const char *v)
 {
     buf_printf(b, ",\"%s\":", key);
@@ -51,6 +36,19 @@ static void json_field(struct buf *b, const char *key, const char *v)
         buf_adds(b, "null");
     else
         buf_add_json_str(b, v, strlen(v));
+}
+
+/* The history event {"at","from","to","actor","note"} (note null when
+ * none). */
+static char *event_json(const struct mark *m)
+{
+    struct buf b = BUF_INIT;
+    buf_printf(&b, "{\"at\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"", m->at,
+               state_name(m->from), state_name(m->to));
+    json_field(&b, "actor", m->actor);
+    json_field(&b, "note", m->note);
+    buf_addc(&b, '}');
+    return buf_steal(&b);
 }
 
 /* The §6 envelope of the job the transition emits, or "" when none. */
@@ -218,9 +216,11 @@ static int unknown_state(struct ctl *ctl, const char *name)
 int ctl_mark(struct ctl *ctl, int argc, char **argv)
 {
     const char *expect_s = NULL, *note = NULL, *as = NULL;
+    bool yes = false;
     const struct ctl_opt opts[] = {{"--expect-version", true, &expect_s, NULL},
                                    {"--note", true, &note, NULL},
                                    {"--as", true, &as, NULL},
+                                   {"--yes", false, NULL, &yes},
                                    {NULL, false, NULL, NULL}};
     struct mark m = {0};
     struct app a = {0};
@@ -234,10 +234,17 @@ int ctl_mark(struct ctl *ctl, int argc, char **argv)
         return unknown_state(ctl, pos[1]);
     if (expect_s != NULL && !ctl_parse_num(expect_s, &expect))
         return ctl_fail(ctl, EX_USAGE, "--expect-version needs a number, not '%s'", expect_s);
-    if ((rc = ctl_connect(ctl)) != 0)
+    if (m.to == STATE_ERASED && note != NULL)
+        return ctl_fail(ctl, EX_USAGE, "mark ... erased keeps no note (the erase removes notes)");
+    if (m.to != STATE_ERASED && yes)
+        return ctl_fail(ctl, EX_USAGE, "--yes is for marking erased");
+    if ((rc = ctl_check_text(ctl, "--note", note)) != 0 ||
+        (rc = ctl_check_text(ctl, "--as", as)) != 0)
         return rc;
     if (m.to == STATE_ERASED)
-        return ctl_erase_one(ctl, pos[0], expect, as);
+        return ctl_erase_one(ctl, pos[0], expect, as, yes);
+    if ((rc = ctl_connect(ctl)) != 0)
+        return rc;
     if ((rc = app_load(ctl, pos[0], &a)) != 0)
         goto out;
     char *eid = ctl_escape(pos[0]);
@@ -316,6 +323,9 @@ int ctl_note(struct ctl *ctl, int argc, char **argv)
         return rc < 0 ? 0 : rc;
     if (*pos[1] == '\0')
         return ctl_fail(ctl, EX_USAGE, "the note is empty");
+    if ((rc = ctl_check_text(ctl, "the note", pos[1])) != 0 ||
+        (rc = ctl_check_text(ctl, "--as", as)) != 0)
+        return rc;
     if ((rc = ctl_connect(ctl)) != 0)
         return rc;
     if ((rc = app_load(ctl, pos[0], &a)) != 0)

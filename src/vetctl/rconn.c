@@ -176,15 +176,18 @@ static redisContext *open_sentinel(const struct cfg_redis_target *t, char **caus
     return NULL;
 }
 
-/* AUTH (with the ACL user when configured) and SELECT. */
+/* AUTH and SELECT. A configured ACL user always authenticates, with an
+ * empty password when no file gives one (a `nopass` user), so the actor
+ * recorded as that user really is the one connected. */
 static int handshake(redisContext *c, const struct cfg *cfg, int db, char **cause)
 {
     char *pw = cfg_read_password(cfg, cause);
+    bool user = cfg->redis_user != NULL && *cfg->redis_user != '\0';
     if (pw == NULL && *cause != NULL)
         return EX_CONFIG;
-    if (pw != NULL) {
-        const char *w[] = {"AUTH", cfg->redis_user ? cfg->redis_user : pw, pw};
-        redisReply *r = simple(c, cause, cfg->redis_user ? 3 : 2, w);
+    if (pw != NULL || user) {
+        const char *w[] = {"AUTH", user ? cfg->redis_user : pw, pw ? pw : ""};
+        redisReply *r = simple(c, cause, user ? 3 : 2, w);
         free(pw);
         if (r == NULL)
             return EX_UNAVAILABLE;

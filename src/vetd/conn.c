@@ -262,9 +262,13 @@ static void conn_start_handshake(struct conn *c)
 {
     c->state = CONN_HANDSHAKE;
     c->handshake_left = 0;
-    if (c->password) {
-        const char *auth[] = {"AUTH", c->user ? c->user : c->password, c->password};
-        conn_send(c, c->request_ms, conn_on_handshake, NULL, c->user ? 3 : 2, auth, NULL);
+    /* A configured ACL user always authenticates, with an empty password
+     * when none is configured (a `nopass` user). */
+    bool user = c->user != NULL && *c->user != '\0';
+    if (c->password || user) {
+        const char *auth[] = {"AUTH", user ? c->user : c->password,
+                              c->password ? c->password : ""};
+        conn_send(c, c->request_ms, conn_on_handshake, NULL, user ? 3 : 2, auth, NULL);
         c->handshake_left++;
     }
     if (c->target.db != 0) {

@@ -229,6 +229,64 @@ def test_exit_codes():
             check(out.startswith("usage: vetctl") and c in out, out)
 
 
+def test_reviewer_text_must_be_utf8():
+    """A note or --as that is not UTF-8 would make the stored history event
+    and the mailer's job invalid JSON: 65, nothing changed. Every event of
+    a transition has a note member, null when none was given."""
+    with h.Redis() as R:
+        r = R.client()
+        prefix, conf = setup(R)
+        h.seed_app(r, prefix, "u1", state="qualified", notify=False)
+        before = r.lrange(prefix + "history:u1", 0, -1)
+        for args in (["mark", "u1", "declined", "--note", b"caf\xe9"],
+                     ["mark", "u1", "declined", "--as", b"b\xe9b"],
+                     ["note", "u1", b"\xff\xfe"], ["note", "u1", "ok", "--as", b"\xc3"]):
+            p = h.vetctl(*args, conf=conf)
+            check(p.returncode == 65 and "not valid UTF-8" in p.stderr_text,
+                  "%r: exit %d %s" % (args, p.returncode, p.stderr_text))
+        check(r.lrange(prefix + "history:u1", 0, -1) == before, "history changed")
+        check(r.hget(prefix + "app:u1", "state") == b"qualified", "state changed")
+        check(r.llen(prefix + "notifications") == 0, "a job was queued")
+        h.vetctl("mark", "u1", "in_review", conf=conf, check_rc=0)
+        h.vetctl("mark", "u1", "declined", "--note", "café ✓", conf=conf, check_rc=0)
+        events = [json.loads(x) for x in r.lrange(prefix + "history:u1", len(before), -1)]
+        check([e["note"] for e in events] == [None, "café ✓"], events)
+        job = json.loads(r.lindex(prefix + "notifications", 0))
+        check(job["application"]["note"] == "café ✓", job)
+
+
+def test_dead_retry_all_keeps_the_order():
+    """retry --all: the oldest letter is taken again first."""
+    with h.Redis() as R:
+        r = R.client()
+        prefix, conf = setup(R)
+        payloads = [b'{"n":%d}' % i for i in range(3)]
+        for x in payloads:
+            h.seed_dead(r, prefix, "bad_field", x)
+        h.vetctl("dead", "retry", "--all", conf=conf, check_rc=0)
+        taken = [r.rpop(prefix + "submissions") for _ in payloads]
+        check(taken == payloads, "taken in order %r" % taken)
+
+
+def test_acl_user_always_authenticates():
+    """redis_user without a password file authenticates as that user (a
+    nopass user) and is the actor; a user Redis does not know is refused."""
+    with h.Redis() as R:
+        r = R.client()
+        r.execute_command("ACL", "SETUSER", "alice", "on", "nopass", "~*", "&*", "+@all")
+        prefix = h.new_prefix()
+        d = tempfile.mkdtemp(prefix="vetctl-")
+        conf = h.write_conf(os.path.join(d, "a.conf"), R.url, prefix, redis_user="alice")
+        h.seed_app(r, prefix, "a1")
+        h.vetctl("note", "a1", "hello", conf=conf, check_rc=0)
+        ev = json.loads(r.lindex(prefix + "history:a1", -1))
+        check(ev["actor"] == "alice", ev)
+        ghost = h.write_conf(os.path.join(d, "g.conf"), R.url, prefix, redis_user="ghost")
+        p = h.vetctl("note", "a1", "again", conf=ghost)
+        check(p.returncode == 69, "unknown user: exit %d %s" % (p.returncode, p.stderr_text))
+        check(r.llen(prefix + "history:a1") == 2, "the refused note was written")
+
+
 def test_config_lookup_order():
     with h.Redis() as R:
         r = R.client()
@@ -253,7 +311,9 @@ def test_config_lookup_order():
 
 
 if __name__ == "__main__":
-    h.run_tests([test_dead_retry_is_byte_for_byte_and_resets_deliveries,
+    h.run_tests([test_reviewer_text_must_be_utf8, test_dead_retry_all_keeps_the_order,
+                 test_acl_user_always_authenticates,
+                 test_dead_retry_is_byte_for_byte_and_resets_deliveries,
                  test_dead_list_show_drop_and_retry_all, test_submit_pushes_raw_bytes,
                  test_hostile_names_are_escaped_in_show_and_list,
                  test_list_ranks_across_roles_and_filters, test_stats_queues_and_dead_reasons,
