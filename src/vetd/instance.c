@@ -60,6 +60,7 @@ struct instance {
     int claim_attempts;
     struct event *watch_ev;
     bool hb_inflight, reclaim_inflight;
+    bool hb_failing; /* the last heartbeat failed: logged once, until one succeeds */
 };
 
 static void instance_read(struct instance *in);
@@ -378,11 +379,18 @@ static void instance_on_heartbeat(struct conn *c, struct redisReply *r, void *ar
     if (r == NULL)
         return;
     if (r->type == REDIS_REPLY_ERROR) {
-        if (vetd_error_no_function(r->str))
+        if (vetd_error_no_function(r->str)) {
             conn_drop(c, "functions missing");
-        else
-            log_warning("heartbeat failed: %s", r->str);
+        } else if (!in->hb_failing) {
+            /* Once per failure (-BUSY or -LOADING lasts many ticks). */
+            log_warning("heartbeat failed: %s (logged once until it succeeds)", r->str);
+            in->hb_failing = true;
+        }
         return;
+    }
+    if (in->hb_failing) {
+        log_notice("heartbeat succeeds again");
+        in->hb_failing = false;
     }
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
         return;

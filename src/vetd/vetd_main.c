@@ -1,6 +1,7 @@
 /* vetd, the application-review queue daemon: its life from the command
  * line to the exit status (SPEC §7). It never forks. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,16 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
 
+    /* Until the loop's handlers are in place (vetd_init), a stop or reload
+     * signal waits, blocked, instead of killing a vetd that is still
+     * reading its roles; it is delivered to the loop then. */
+    sigset_t early;
+    sigemptyset(&early);
+    sigaddset(&early, SIGTERM);
+    sigaddset(&early, SIGINT);
+    sigaddset(&early, SIGHUP);
+    sigprocmask(SIG_BLOCK, &early, NULL);
+
     /* Configuration and roles: any error is 78, before touching Redis. */
     log_init("vetd", NULL, CFG_LOG_INFO);
     struct vetd v = {.config_path = args.config, .instance_override = args.instance};
@@ -153,6 +164,7 @@ int main(int argc, char **argv)
     srandom((unsigned)(getpid() ^ time(NULL)));
     if (!vetd_init(&v, password, &cause))
         goto config_error;
+    sigprocmask(SIG_UNBLOCK, &early, NULL);
     vetd_forget_password(&password);
     log_notice("starting vetd %s (functions %s, %zu role(s))", VETD_VERSION, lualib_name,
                roleset_count(v.roles));

@@ -214,6 +214,28 @@ def test_clean_stop_idle():
             d.cleanup()
 
 
+def test_signal_during_start_is_kept():
+    """A stop (and a reload) that arrives before vetd's handlers are in
+    place is not lost and does not kill it: it is acted on once the loop
+    runs. Made deterministic by starting vetd with both signals already
+    pending (a wrapper blocks them, raises them, then execs vetd)."""
+    with h.Redis() as redis:
+        p = h.new_prefix()
+        wrapper = ["/usr/bin/python3", "-c",
+                   "import os, signal, sys\n"
+                   "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP, signal.SIGTERM})\n"
+                   "os.kill(os.getpid(), signal.SIGHUP)\n"
+                   "os.kill(os.getpid(), signal.SIGTERM)\n"
+                   "os.execv(sys.argv[1], sys.argv[1:])\n"]
+        d = h.Vetd(redis, p, wrapper=wrapper)
+        try:
+            rc = d.wait(20)
+            h.check(rc == 0, "exit %r (a negative status is death by signal)" % rc)
+            h.check("stopping" in d.logtext(), "the stop was not logged")
+        finally:
+            d.cleanup()
+
+
 def test_status_counts():
     """STATUS= carries live counts (issue 5): applications stored, dead
     letters made by this process, and the queue depth from the tick."""
@@ -264,4 +286,5 @@ def test_usage_and_config():
 
 if __name__ == "__main__":
     h.run_tests([test_samples, test_duplicate_and_conflict, test_too_large,
-                 test_clean_stop_idle, test_status_counts, test_usage_and_config])
+                 test_clean_stop_idle, test_signal_during_start_is_kept, test_status_counts,
+                 test_usage_and_config])
