@@ -110,6 +110,7 @@ static const struct cfg_key cfg_keys[] = {
      NULL, "One of debug, info, notice, warning, error."},
 };
 #define CFG_NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
+_Static_assert(CFG_NKEYS <= CFG_MAX_KEYS, "struct cfg has no room for the line of every key");
 
 #undef S
 #undef I
@@ -142,6 +143,12 @@ static const struct cfg_key *cfg_find(const char *name)
         if (strcmp(cfg_keys[i].name, name) == 0)
             return &cfg_keys[i];
     return NULL;
+}
+
+/* The line of the file that set the known key name, 0 when it did not. */
+static unsigned cfg_line_of(const struct cfg *c, const char *name)
+{
+    return c->line[cfg_find(name) - cfg_keys];
 }
 
 const char *cfg_log_level_name(int level)
@@ -332,6 +339,8 @@ void cfg_free(struct cfg *c)
             *p = NULL;
         }
     }
+    free(c->source);
+    c->source = NULL;
 }
 
 /* Levenshtein distance of two short key names, ASCII case-insensitive. */
@@ -394,18 +403,20 @@ bool cfg_set(struct cfg *c, const char *key, const char *value, char **cause)
 
     if (reason != NULL)
         *cause = xasprintf("%s: %s", key, reason);
+    else
+        c->line[k - cfg_keys] = 0; /* errors about it must not point into the file */
     free(reason);
     return reason == NULL;
 }
 
 /* ---- the file ---------------------------------------------------------- */
 
-/* State of one cfg_load: where we are and which keys were seen where. */
+/* State of one cfg_load: where we are. Which keys were seen where is kept
+ * in c->line, for the errors found after parsing. */
 struct cfg_parser {
     struct cfg *c;
     const char *path;
     unsigned line;
-    unsigned seen[CFG_NKEYS]; /* line that set the key, 0 = not yet */
     char **cause;
 };
 
@@ -479,9 +490,9 @@ static bool cfg_assign(struct cfg_parser *p, const char *key, const char *value)
 
     if (k != NULL) {
         size_t i = (size_t)(k - cfg_keys);
-        if (p->seen[i] != 0)
-            return cfg_fail(p, key, "repeated key (first set on line %u)", p->seen[i]);
-        p->seen[i] = p->line;
+        if (p->c->line[i] != 0)
+            return cfg_fail(p, key, "repeated key (first set on line %u)", p->c->line[i]);
+        p->c->line[i] = p->line;
         reason = cfg_parse_value(p->c, k, value);
     } else {
         reason = cfg_unknown(key);
@@ -563,6 +574,9 @@ bool cfg_load(struct cfg *c, const char *path, char **cause)
         *cause = xasprintf("%s: %s", path, strerror(errno));
         return false;
     }
+    free(c->source);
+    c->source = xstrdup(path);
+    memset(c->line, 0, sizeof c->line);
     bool ok = cfg_read(&p, f);
     fclose(f);
     return ok && cfg_check(c, path, cause);
@@ -570,13 +584,26 @@ bool cfg_load(struct cfg *c, const char *path, char **cause)
 
 bool cfg_check(const struct cfg *c, const char *path, char **cause)
 {
-    if (c->instance_ttl_ms < 3 * c->heartbeat_interval_ms) {
+    unsigned ttl_line = cfg_line_of(c, "instance_ttl_ms");
+    unsigned hb_line = cfg_line_of(c, "heartbeat_interval_ms");
+
+    if (c->instance_ttl_ms >= 3 * c->heartbeat_interval_ms)
+        return true;
+    /* Blame the TTL, unless the file set only the interval: then the line
+     * to fix is the interval's (the defaults agree with each other). */
+    if (ttl_line == 0 && hb_line != 0)
+        *cause = xasprintf("%s:%u: heartbeat_interval_ms: must be at most instance_ttl_ms / 3 "
+                           "(%lld)",
+                           path, hb_line, c->instance_ttl_ms / 3);
+    else if (ttl_line != 0)
+        *cause = xasprintf("%s:%u: instance_ttl_ms: must be at least 3 x heartbeat_interval_ms "
+                           "(%lld)",
+                           path, ttl_line, 3 * c->heartbeat_interval_ms);
+    else
         *cause = xasprintf("%s: instance_ttl_ms: must be at least 3 x heartbeat_interval_ms "
                            "(%lld)",
                            path, 3 * c->heartbeat_interval_ms);
-        return false;
-    }
-    return true;
+    return false;
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -610,6 +637,7 @@ void cfg_apply_reload(struct cfg *cur, const struct cfg *fresh,
                 restart_required(k->name, arg);
             continue;
         }
+        cur->line[i] = fresh->line[i]; /* the value now comes from there */
         if (k->type == CFG_T_STRING) {
             const char *v = cfg_cstr(fresh, k);
             char **p = cfg_str(cur, k);
@@ -686,7 +714,37 @@ void cfg_write_example(FILE *f)
         cfg_example_key(f, &cfg_keys[i]);
 }
 
+char *cfg_blame(const struct cfg *c, const char *key, char *cause)
+{
+    unsigned line = cfg_line_of(c, key);
+    if (c->source == NULL || line == 0)
+        return cause;
+    char *out = xasprintf("%s:%u: %s: %s", c->source, line, key, cause);
+    free(cause);
+    return out;
+}
+
 /* ---- the password file ------------------------------------------------- */
+
+/* An error about the password file, led by "conf:line: redis_password_file: "
+ * when the configuration file set the key, so it names the line to fix. */
+static char *cfg_password_error(const struct cfg *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static char *cfg_password_error(const struct cfg *c, const char *fmt, ...)
+{
+    unsigned line = cfg_line_of(c, "redis_password_file");
+    struct buf b = BUF_INIT;
+    va_list ap;
+
+    if (c->source != NULL && line != 0)
+        buf_printf(&b, "%s:%u: redis_password_file: ", c->source, line);
+    buf_printf(&b, "%s: ", c->redis_password_file);
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    return buf_steal(&b);
+}
 
 char *cfg_read_password(const struct cfg *c, char **cause)
 {
@@ -699,12 +757,12 @@ char *cfg_read_password(const struct cfg *c, char **cause)
     if (path == NULL)
         return NULL;
     if ((f = fopen(path, "r")) == NULL) {
-        *cause = xasprintf("%s: %s", path, strerror(errno));
+        *cause = cfg_password_error(c, "%s", strerror(errno));
         return NULL;
     }
     ssize_t n = getline(&line, &cap, f);
     if (n < 0 && ferror(f)) {
-        *cause = xasprintf("%s: %s", path, strerror(errno));
+        *cause = cfg_password_error(c, "%s", strerror(errno));
         goto out;
     }
     if (n > 0 && line[n - 1] == '\n')
@@ -712,10 +770,10 @@ char *cfg_read_password(const struct cfg *c, char **cause)
     if (n > 0 && line[n - 1] == '\r')
         n--;
     if (n <= 0)
-        *cause = xasprintf("%s: the password is empty", path);
+        *cause = cfg_password_error(c, "the password is empty");
     else if (n > CFG_PASSWORD_MAX || memchr(line, '\0', (size_t)n) != NULL)
-        *cause = xasprintf("%s: the password is longer than %d bytes or holds a NUL", path,
-                           CFG_PASSWORD_MAX);
+        *cause = cfg_password_error(c, "the password is longer than %d bytes or holds a NUL",
+                                    CFG_PASSWORD_MAX);
     else
         pw = xstrndup(line, (size_t)n);
 out:

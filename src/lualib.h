@@ -7,4 +7,9 @@
 extern const char lualib_name[];   /* "vetd_<hash>" */
 extern const char lualib_source[]; /* "#!lua name=vetd_<hash>\n..." */
 
+/* The take's answer: {too_large, poison, deferred, item, digest, ...}: the
+ * counts of items made dead letters and of items put back (a redelivery
+ * is taken alone), then the items taken. */
+#define LUALIB_TAKE_HEADER 3
+
 #endif

@@ -72,15 +72,18 @@ end
 
 -- take: KEYS submissions, processing, deliveries, dead, dead:seq;
 -- ARGV batch_size, max_payload_bytes, max_deliveries, now, instance.
--- Returns {too_large, poison, item, digest, item, digest, ...}: the counts
--- of the dead letters this call made, then the items in FIFO order;
--- oversized and poison items become dead letters here and never travel to
--- vetd (which counts them from the two numbers). One RPOP, one HMGET and
--- one HSET of the delivery counts and one LPUSH per batch: the counts are
--- those that one HINCRBY per item (and an HDEL per poison item) would give.
+-- Returns {too_large, poison, deferred, item, digest, item, digest, ...}:
+-- the counts of the dead letters this call made and of the items it put
+-- back, then the items taken, in FIFO order. Oversized and poison items
+-- become dead letters here and never travel to vetd. A redelivery (an
+-- item taken before and never settled: vetd may have died on it) is taken
+-- alone, so an item that kills vetd takes no neighbour with it to poison:
+-- the items after it go back to the taking end, in order. A take counts
+-- one delivery per digest, however many copies it holds. One RPOP, one
+-- HMGET and one HSET of the counts and one LPUSH per batch.
 local function vetd_take(keys, args)
     local n, maxb, maxd = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
-    local out = {0, 0}
+    local out = {0, 0, 0}
     local items = redis.call('RPOP', keys[1], n)
     if not items then
         return out
@@ -103,34 +106,56 @@ local function vetd_take(keys, args)
         return out
     end
     local stored = vetd_hmget(keys[3], digests)
-    local count = {} -- digest -> count after this take, or false once deleted
-    local order = {} -- digests in first-seen order, for the writes
-    local taken = {}
+    local count = {} -- digest -> count after this take, or false once poison
+    local why = {}   -- digest -> the poison detail, for its copies
+    local order = {} -- digests counted, in first-seen order, for the writes
+    local taken, back = {}, {}
     for j, item in ipairs(kept) do
         local d = digests[j]
-        local c = count[d]
-        if c == nil then
+        local prior = tonumber(stored[j]) or 0
+        if #back > 0 or (prior > 0 and #taken > 0 and count[d] == nil) then
+            back[#back + 1] = item -- after a redelivery, or one to take alone
+        elseif count[d] == nil then
+            local c = prior + 1
             order[#order + 1] = d
-            c = tonumber(stored[j]) or 0
-        elseif c == false then
-            c = 0
-        end
-        c = c + 1
-        if c > maxd then
-            count[d] = false
-            vetd_dead_letter(keys[4], keys[5], {
-                reason = 'poison',
-                detail = 'payload: taken ' .. (c - 1) ..
-                         ' times without being settled (max_deliveries ' .. maxd .. ')',
-                at = args[4], instance = args[5], digest = d, payload = item})
-            out[2] = out[2] + 1
-        else
-            count[d] = c
-            taken[#taken + 1] = item
+            if c > maxd then
+                count[d] = false
+                why[d] = 'payload: taken ' .. (c - 1) ..
+                         ' times without being settled (max_deliveries ' .. maxd .. ')'
+                vetd_dead_letter(keys[4], keys[5], {
+                    reason = 'poison', detail = why[d],
+                    at = args[4], instance = args[5], digest = d, payload = item})
+                out[2] = out[2] + 1
+            else
+                count[d] = c
+                taken[#taken + 1] = item
+                out[#out + 1] = item
+                out[#out + 1] = d
+                if prior > 0 then
+                    back[#back + 1] = false -- a redelivery: nothing more this time
+                end
+            end
+        elseif count[d] then
+            taken[#taken + 1] = item -- another copy: the same delivery
             out[#out + 1] = item
             out[#out + 1] = d
+        else
+            vetd_dead_letter(keys[4], keys[5], { -- another copy of a poison item
+                reason = 'poison', detail = why[d],
+                at = args[4], instance = args[5], digest = d, payload = item})
+            out[2] = out[2] + 1
         end
     end
+    -- The marker false only closed the batch; the rest go back, the first
+    -- of them last, so it is taken first.
+    local push = {}
+    for j = #back, 1, -1 do
+        if back[j] then
+            push[#push + 1] = back[j]
+        end
+    end
+    out[3] = #push
+    vetd_call_list('RPUSH', keys[1], push)
     local set, del = {}, {}
     for _, d in ipairs(order) do
         if count[d] then
@@ -292,13 +317,26 @@ local function vetd_requeue(keys, args)
     return vetd_move_all(keys[1], keys[2])
 end
 
--- leave: KEYS processing, submissions, instance, instances; ARGV token,
--- name. A clean stop: requeue, drop the heartbeat, leave the set.
+-- leave: KEYS processing, submissions, instance, instances, deliveries;
+-- ARGV token, name. A clean stop: requeue, drop the heartbeat, leave the
+-- set. The items go back uncounted: a clean stop is not a crash, so it
+-- brings no item closer to poison.
 local function vetd_leave(keys, args)
     if not vetd_hb_ours(redis.call('GET', keys[3]), args[1]) then
         return -1
     end
-    local n = vetd_move_all(keys[1], keys[2])
+    local n = 0
+    while true do
+        local item = redis.call('LMOVE', keys[1], keys[2], 'LEFT', 'RIGHT')
+        if not item then
+            break
+        end
+        local d = redis.sha1hex(item)
+        if redis.call('HINCRBY', keys[5], d, -1) <= 0 then
+            redis.call('HDEL', keys[5], d)
+        end
+        n = n + 1
+    end
     redis.call('DEL', keys[3])
     redis.call('SREM', keys[4], args[2])
     return n

@@ -454,9 +454,16 @@ void instance_leave(struct instance *in)
         vetd_stopped(v);
         return;
     }
-    const char *argv[] = {
-        "FCALL",          vetd_fn(v, "leave"), "4",       v->keys.processing, v->keys.submissions,
-        v->keys.instance, v->keys.instances,   in->token, v->cfg.instance};
-    if (!conn_commandv(v->main, vetd_request_ms(v), instance_on_leave, in, 9, argv))
+    const char *argv[] = {"FCALL",
+                          vetd_fn(v, "leave"),
+                          "5",
+                          v->keys.processing,
+                          v->keys.submissions,
+                          v->keys.instance,
+                          v->keys.instances,
+                          v->keys.deliveries,
+                          in->token,
+                          v->cfg.instance};
+    if (!conn_commandv(v->main, vetd_request_ms(v), instance_on_leave, in, 10, argv))
         vetd_stopped(v);
 }

@@ -49,6 +49,7 @@
 #include "failpoint.h"
 #include "instance.h"
 #include "log.h"
+#include "lualib.h"
 #include "metrics.h"
 #include "settle.h"
 #include "timefmt.h"
@@ -392,8 +393,8 @@ static bool intake_send_settle(struct intake *in, struct batch *b)
     return ok;
 }
 
-/* Validate and score every item of a take answer ({too_large, poison,
- * item, digest, ...}) into a new batch. */
+/* Validate and score every item of a take answer (LUALIB_TAKE_HEADER)
+ * into a new batch. */
 static struct batch *intake_prepare(struct intake *in, struct redisReply *r)
 {
     struct vetd *v = in->v;
@@ -404,10 +405,11 @@ static struct batch *intake_prepare(struct intake *in, struct redisReply *r)
     int64_t now_us = vetd_mono_us();
     struct batch *b = xcalloc(1, sizeof *b);
     b->in = in;
-    b->n = (int)((r->elements - 2) / 2);
+    b->n = (int)((r->elements - LUALIB_TAKE_HEADER) / 2);
     b->items = xcalloc((size_t)b->n, sizeof *b->items);
     for (int i = 0; i < b->n; i++) {
-        const struct redisReply *item = r->element[2 + 2 * i], *digest = r->element[3 + 2 * i];
+        const struct redisReply *item = r->element[LUALIB_TAKE_HEADER + 2 * i],
+                                *digest = r->element[LUALIB_TAKE_HEADER + 1 + 2 * i];
         if (failpoint_on("crash_on_item") && failpoint_arg()[0] != '\0' &&
             memmem(item->str, item->len, failpoint_arg(), strlen(failpoint_arg())) != NULL)
             failpoint_crash("crash_on_item");
@@ -433,8 +435,9 @@ static void intake_on_take(struct conn *c, struct redisReply *r, void *arg)
         intake_check_drained(in);
         return;
     }
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 2 ||
-        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < LUALIB_TAKE_HEADER ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER ||
+        r->element[2]->type != REDIS_REPLY_INTEGER) {
         /* The take may have moved items: find them as for a lost answer. */
         in->need_requeue = true;
         intake_on_error(in, "take", "unexpected answer");
@@ -444,12 +447,13 @@ static void intake_on_take(struct conn *c, struct redisReply *r, void *arg)
     intake_success(in);
     intake_count_diverted(in, "too_large", r->element[0]->integer);
     intake_count_diverted(in, "poison", r->element[1]->integer);
-    size_t items = (r->elements - 2) / 2;
+    size_t items = (r->elements - LUALIB_TAKE_HEADER) / 2;
     if (failpoint_on("crash_after_take") && items > 0)
         failpoint_crash("crash_after_take");
-    /* Diverted items were taken too: only a take that found fewer than
-     * batch_size items in all means the queue is empty. */
-    long long found = (long long)items + r->element[0]->integer + r->element[1]->integer;
+    /* Diverted and deferred items were found too: only a take that found
+     * fewer than batch_size items in all means the queue is empty. */
+    long long found = (long long)items + r->element[0]->integer + r->element[1]->integer +
+                      r->element[2]->integer;
     in->queue_empty = found < in->v->cfg.batch_size;
     if (items > 0) {
         /* This batch is in hand from now on; while it is scored, the next

@@ -48,6 +48,10 @@ static const char *const metrics_bound_labels[] = {
 #define METRICS_MAX_PENDING 64 /* one accept callback may take several */
 #define METRICS_TIMEOUT_SEC 5
 #define METRICS_MAX_HEADERS 8192
+/* Nothing here takes a body, but evhttp checks the body size before our
+ * callback sees the method: a small allowance lets a POST or PUT with a
+ * body get its 405 (and its Allow header) rather than a 413. */
+#define METRICS_MAX_BODY 4096
 
 /* The HTTP server. Connections are counted from the moment evhttp asks
  * for their bufferevent until their close callback; "pending" holds the
@@ -435,7 +439,7 @@ static struct metrics_http *metrics_http_new(struct event_base *base, metrics_he
     evhttp_set_bevcb(h->http, metrics_http_new_bev, h);
     evhttp_set_timeout(h->http, METRICS_TIMEOUT_SEC);
     evhttp_set_max_headers_size(h->http, METRICS_MAX_HEADERS);
-    evhttp_set_max_body_size(h->http, 0);
+    evhttp_set_max_body_size(h->http, METRICS_MAX_BODY);
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
                                             EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
                                             EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH |

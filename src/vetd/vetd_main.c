@@ -104,6 +104,14 @@ static bool vetd_load(struct vetd *v, const struct vetd_args *a, char **cause)
     if (!cfg_check(&v->cfg, a->config, cause))
         return false;
     v->roles = roleset_load(v->cfg.roles_dir, cause);
+    if (v->roles == NULL) {
+        /* "DIR: reason" is about the directory itself (missing, no role
+         * files): the configuration's line is the one to fix. A role
+         * file's error ("DIR/x.json:...") names its own file and line. */
+        size_t n = strlen(v->cfg.roles_dir);
+        if (strncmp(*cause, v->cfg.roles_dir, n) == 0 && strncmp(*cause + n, ": ", 2) == 0)
+            *cause = cfg_blame(&v->cfg, "roles_dir", *cause);
+    }
     return v->roles != NULL;
 }
 

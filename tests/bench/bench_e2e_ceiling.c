@@ -231,16 +231,18 @@ static void maybe_take(struct ceiling *cl)
 static void on_take(struct ceiling *cl, redisReply *take)
 {
     cl->take_inflight = false;
-    if (take->type != REDIS_REPLY_ARRAY || take->elements < 2)
+    if (take->type != REDIS_REPLY_ARRAY || take->elements < LUALIB_TAKE_HEADER)
         die("take", "unexpected answer");
-    if (take->element[0]->integer != 0 || take->element[1]->integer != 0)
-        die("take", "diverted items to the dead letters");
-    int n = (int)((take->elements - 2) / 2);
+    if (take->element[0]->integer != 0 || take->element[1]->integer != 0 ||
+        take->element[2]->integer != 0)
+        die("take", "diverted or deferred items");
+    int n = (int)((take->elements - LUALIB_TAKE_HEADER) / 2);
     cl->queue_empty = n < atoi(cl->batch);
     if (cl->taken + (size_t)n > cl->nitems)
         die("take", "more items than the corpus holds");
     for (int i = 0; i < n; i++)
-        if (strcmp(take->element[2 + 2 * i + 1]->str, cl->items[cl->taken + (size_t)i].digest) != 0)
+        if (strcmp(take->element[LUALIB_TAKE_HEADER + 2 * i + 1]->str,
+                   cl->items[cl->taken + (size_t)i].digest) != 0)
             die("take", "items came back out of order");
     if (n == 0) {
         cl->in_hand--;

@@ -3,6 +3,7 @@ id conflicts, oversized items, a clean stop, usage and config errors."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -280,6 +281,9 @@ def test_usage_and_config():
         d = h.Vetd(redis, h.new_prefix(), roles_dir="/nonexistent-vetd-roles")
         try:
             h.check(d.wait(15) == 78, "missing roles exit")
+            # The configuration's own line names the key to fix.
+            h.check(re.search(r"vetd\.conf:\d+: roles_dir: /nonexistent-vetd-roles: ",
+                              d.logtext()), d.logtext())
         finally:
             d.cleanup()
 

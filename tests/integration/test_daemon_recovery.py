@@ -207,7 +207,9 @@ def test_restage_writes_nothing():
 
 def test_poison():
     """An item that crashes vetd on every take ends as poison after
-    max_deliveries takes, and vetd then runs on."""
+    max_deliveries takes, and vetd then runs on. The items that shared its
+    batch are not poisoned with it: after a crash each redelivery is taken
+    alone, so only the item that kills vetd keeps counting."""
     need_failpoints()
     with h.Redis() as redis:
         r = redis.client()
@@ -215,7 +217,9 @@ def test_poison():
         obj = json.loads(h.sample(valid_samples()[0]))
         obj["id"] = "POISON-MARKER-1"
         raw = json.dumps(obj).encode()
-        r.lpush(p + "submissions", raw)
+        neighbours = [h.sample(n) for n in valid_samples()[1:5]]
+        for x in neighbours[:2] + [raw] + neighbours[2:]:  # one batch, taken in this order
+            r.lpush(p + "submissions", x)
         port = free_port()
         d = h.Vetd(redis, p, env={"VETD_FAILPOINT": "crash_on_item:POISON-MARKER"},
                    max_deliveries=3, metrics_listen="127.0.0.1:%d" % port)
@@ -234,6 +238,9 @@ def test_poison():
             h.check(x[b"payload"] == raw, "payload not intact")
             h.check(r.hlen(p + "deliveries") == 0, "delivery count left")
             h.check(not r.exists(p + "app:POISON-MARKER-1"), "poison stored")
+            h.wait_until(lambda: all(r.exists(p + "app:" + json.loads(x)["id"])
+                                     for x in neighbours), 30, "the neighbours stored")
+            h.check(r.llen(p + "dead") == 1, "a neighbour was dead-lettered")
             h.check(d.proc.poll() is None, "vetd died after poison")
             # The take made the letter; vetd counts it from the take's answer.
             h.wait_until(lambda: outcome_total(port, "poison") == 1, 10,

@@ -30,6 +30,11 @@ def take(r, lib, p, n, maxb=100000, maxd=3):
     return r.fcall(lib + "_take", len(keys), *keys, n, maxb, maxd, NOW, "i")
 
 
+def items(out):
+    """The (item, digest) pairs of a take's answer (after its 3 counts)."""
+    return [(out[i], out[i + 1].decode()) for i in range(3, len(out), 2)]
+
+
 def stage(r, p, raw, app_id):
     """What vetd writes before the call: the whole application."""
     r.hset(p + "stage:i:" + digest(raw), mapping={
@@ -57,9 +62,9 @@ def settle(r, lib, p, items):
     return [a.decode() for a in r.fcall(lib + "_settle", len(keys), *(keys + args))]
 
 
-def test_take_counts_like_one_hincrby_per_item():
-    """Repeated digests in one take: counted one by one, a poison item is
-    deleted from the counts and a later copy starts again from 1."""
+def test_take_counts_once_per_take():
+    """Copies in one take are one delivery; every copy of a poison item is
+    poison; an oversized item is a dead letter wherever it stands."""
     with h.Redis() as redis:
         r = redis.client()
         lib = h.load_functions(r)
@@ -69,17 +74,55 @@ def test_take_counts_like_one_hincrby_per_item():
         for x in (a, a, b, big, b):  # taken in this order (RPOP)
             r.lpush(p + "submissions", x)
         out = take(r, lib, p, 10, maxb=200, maxd=3)
-        h.check(out[0] == 1 and out[1] == 1, "too_large/poison %r" % out[:2])
-        got = [(out[i], out[i + 1].decode()) for i in range(2, len(out), 2)]
-        h.check(got == [(a, digest(a)), (b, digest(b)), (b, digest(b))], "items %r" % got)
+        h.check(out[:3] == [1, 2, 0], "too_large/poison/deferred %r" % out[:3])
+        h.check(items(out) == [(b, digest(b)), (b, digest(b))], "items %r" % items(out))
         counts = r.hgetall(p + "deliveries")
-        h.check(counts == {digest(a).encode(): b"1", digest(b).encode(): b"2"},
-                "counts %r" % counts)
-        h.check(r.lrange(p + "processing:i", 0, -1) == [b, b, a], "processing order")
+        h.check(counts == {digest(b).encode(): b"1"}, "counts %r" % counts)
+        h.check(r.lrange(p + "processing:i", 0, -1) == [b, b], "processing")
         reasons = sorted(r.hget(p + "dead:" + s.decode(), "reason")
                          for s in r.lrange(p + "dead", 0, -1))
-        h.check(reasons == [b"poison", b"too_large"], "dead letters %r" % reasons)
-        h.check(take(r, lib, p, 10) == [0, 0], "an empty queue takes nothing")
+        h.check(reasons == [b"poison", b"poison", b"too_large"], "dead letters %r" % reasons)
+        h.check(take(r, lib, p, 10) == [0, 0, 0], "an empty queue takes nothing")
+
+
+def test_take_isolates_redeliveries():
+    """An item taken before and never settled (vetd may have died on it)
+    is taken alone: a take stops before it, and the next takes it with
+    nothing after it; the rest go back to the taking end in order."""
+    with h.Redis() as redis:
+        r = redis.client()
+        lib = h.load_functions(r)
+        p = h.new_prefix()
+        x, y, z = doc("x"), doc("y"), doc("z")
+        r.hset(p + "deliveries", digest(x), 1)
+        for v in (y, x, z):
+            r.lpush(p + "submissions", v)
+        out = take(r, lib, p, 10)
+        h.check(out[:3] == [0, 0, 2] and items(out) == [(y, digest(y))], "first take %r" % out)
+        out = take(r, lib, p, 10)
+        h.check(out[:3] == [0, 0, 1] and items(out) == [(x, digest(x))], "second take %r" % out)
+        h.check(r.hget(p + "deliveries", digest(x)) == b"2", "x counted again")
+        out = take(r, lib, p, 10)
+        h.check(out[:3] == [0, 0, 0] and items(out) == [(z, digest(z))], "third take %r" % out)
+        h.check(r.llen(p + "submissions") == 0, "queue")
+
+
+def test_leave_returns_items_uncounted():
+    """A clean stop is not a crash: the items go back with the delivery
+    their take counted taken back."""
+    with h.Redis() as redis:
+        r = redis.client()
+        lib = h.load_functions(r)
+        p = h.new_prefix()
+        a, b = doc("a"), doc("b")
+        r.rpush(p + "processing:i", b, a)
+        r.hset(p + "deliveries", mapping={digest(a): 1, digest(b): 2})
+        keys = [p + "processing:i", p + "submissions", p + "instance:i", p + "instances",
+                p + "deliveries"]
+        n = r.fcall(lib + "_leave", len(keys), *keys, "token", "i")
+        h.check(n == 2, "moved %r" % n)
+        h.check(r.lrange(p + "submissions", 0, -1) == [b, a], "queue order")
+        h.check(r.hgetall(p + "deliveries") == {digest(b).encode(): b"1"}, "counts")
 
 
 def test_take_large_batch():
@@ -92,8 +135,8 @@ def test_take_large_batch():
         raws = [doc("a%d" % i) for i in range(600)]
         r.lpush(p + "submissions", *raws)
         out = take(r, lib, p, 1000)
-        h.check(out[:2] == [0, 0], "diverted %r" % out[:2])
-        h.check(out[2::2] == raws, "items or order")
+        h.check(out[:3] == [0, 0, 0], "diverted %r" % out[:3])
+        h.check(out[3::2] == raws, "items or order")
         h.check(r.hlen(p + "deliveries") == 600 and
                 set(r.hvals(p + "deliveries")) == {b"1"}, "counts")
         h.check(r.lrange(p + "processing:i", 0, -1) == raws[::-1], "processing")
@@ -171,6 +214,7 @@ def test_settle_restage_only_the_unstaged():
 
 
 if __name__ == "__main__":
-    h.run_tests([test_take_counts_like_one_hincrby_per_item, test_take_large_batch,
+    h.run_tests([test_take_counts_once_per_take, test_take_isolates_redeliveries,
+                 test_leave_returns_items_uncounted, test_take_large_batch,
                  test_settle_batch_duplicate_and_conflict, test_settle_jobs_keep_item_order,
                  test_settle_restage_only_the_unstaged])

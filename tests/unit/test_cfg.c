@@ -449,14 +449,31 @@ static void test_log_levels(void **state)
 static void test_ttl_cross_check(void **state)
 {
     struct cfg c;
+    char *cause = NULL;
     (void)state;
 
+    /* The error names the line of the refused TTL... */
     expect_error("heartbeat_interval_ms = 1000\ninstance_ttl_ms = 2999\n",
-                 "vetd.conf: instance_ttl_ms: must be at least 3 x heartbeat_interval_ms (3000)");
-    expect_error("heartbeat_interval_ms = 5000\n",
-                 "vetd.conf: instance_ttl_ms: must be at least 3 x heartbeat_interval_ms (15000)");
+                 "vetd.conf:2: instance_ttl_ms: must be at least 3 x heartbeat_interval_ms (3000)");
+    expect_error("# x\n\ninstance_ttl_ms = 2000\nheartbeat_interval_ms = 1000\n",
+                 "vetd.conf:3: instance_ttl_ms: must be at least 3 x heartbeat_interval_ms (3000)");
+    expect_error("\ninstance_ttl_ms = 2000\n",
+                 "vetd.conf:2: instance_ttl_ms: must be at least 3 x heartbeat_interval_ms (3000)");
+    /* ...or, when the file set only the interval, the interval's line. */
+    expect_error("# x\nheartbeat_interval_ms = 5000\n",
+                 "vetd.conf:2: heartbeat_interval_ms: must be at most instance_ttl_ms / 3 (3333)");
     expect_ok(&c, "heartbeat_interval_ms = 1000\ninstance_ttl_ms = 3000\n");
     assert_int_equal(c.instance_ttl_ms, 3000);
+    cfg_free(&c);
+
+    /* A value set by cfg_set is not blamed on the line the file had. */
+    expect_ok(&c, "\ninstance_ttl_ms = 9000\n");
+    assert_true(cfg_set(&c, "instance_ttl_ms", "2000", &cause));
+    assert_false(cfg_check(&c, "vetd.conf", &cause));
+    assert_string_equal(cause,
+                        "vetd.conf: instance_ttl_ms: must be at least 3 x heartbeat_interval_ms "
+                        "(3000)");
+    free(cause);
     cfg_free(&c);
 }
 
@@ -796,6 +813,29 @@ static void test_password(void **state)
     cfg_free(&c);
 }
 
+/* Errors about a password file set in vetd.conf name the line to fix. */
+static void test_password_error_names_line(void **state)
+{
+    struct cfg c;
+    char *cause = NULL;
+    (void)state;
+
+    expect_ok(&c, "# x\n\nredis_password_file = missing-pw\n");
+    assert_null(cfg_read_password(&c, &cause));
+    assert_string_equal(cause,
+                        "vetd.conf:3: redis_password_file: missing-pw: No such file or directory");
+    free(cause);
+    cfg_free(&c);
+
+    write_file("password", "\n");
+    expect_ok(&c, "redis_password_file = password\n");
+    assert_null(cfg_read_password(&c, &cause));
+    assert_string_equal(cause, "vetd.conf:1: redis_password_file: password: the password is empty");
+    free(cause);
+    cfg_free(&c);
+    unlink("password");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -825,6 +865,7 @@ int main(void)
         cmocka_unit_test(test_set),
         cmocka_unit_test(test_reload),
         cmocka_unit_test(test_password),
+        cmocka_unit_test(test_password_error_names_line),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
