@@ -108,6 +108,13 @@ static int load_config(struct ctl *ctl)
     return rc;
 }
 
+int ctl_named_config(struct ctl *ctl, bool *named)
+{
+    char *path = config_path(ctl, named);
+    free(path);
+    return *named ? load_config(ctl) : 0;
+}
+
 int ctl_connect(struct ctl *ctl)
 {
     char *cause = NULL;

@@ -70,6 +70,11 @@ const char *ctl_prefix(const struct ctl *ctl);
  * Caller frees. */
 char *ctl_actor(const struct ctl *ctl, const char *as);
 
+/* Load the configuration only when one was named (-c or $VETCTL_CONFIG),
+ * for commands that need none but honour one; *named says which. Returns
+ * 0 or the exit code of a bad file (78). */
+int ctl_named_config(struct ctl *ctl, bool *named);
+
 /* Text a reviewer gives (a note, --as) goes into stored JSON: it must be
  * UTF-8. Returns 0, or fails with 65 naming what. NULL is fine. */
 int ctl_check_text(struct ctl *ctl, const char *what, const char *s);

@@ -26,12 +26,14 @@ static void score_help(void)
 {
     printf("usage: vetctl [--json] score FILE [--role ID] [--roles-dir DIR] [--json]\n"
            "\n"
-           "Validate and score one submission offline (no Redis, no configuration) and print\n"
-           "the analysis: score and threshold, verdict, the criteria met with their evidence,\n"
-           "the missing ones, and the optimization plan. FILE `-` reads standard input.\n"
+           "Validate and score one submission offline (no Redis, no configuration needed) and\n"
+           "print the analysis: score and threshold, verdict, the criteria met with their\n"
+           "evidence, the missing ones, and the optimization plan. FILE `-` reads standard\n"
+           "input.\n"
            "\n"
            "  --role ID        score against role ID instead of the submission's `role`\n"
-           "  --roles-dir DIR  the role files; default $VETD_ROLES_DIR, else %s\n"
+           "  --roles-dir DIR  the role files; default: the roles_dir of the configuration\n"
+           "                   named by -c or $VETCTL_CONFIG, else $VETD_ROLES_DIR, else %s\n"
            "                   when it exists (the source tree's conf/roles is never assumed:\n"
            "                   pass --roles-dir conf/roles there)\n"
            "  --json           print the analysis exactly as vetd stores it\n"
@@ -204,7 +206,13 @@ int ctl_score(struct ctl *ctl, int argc, char **argv)
         return rc < 0 ? 0 : rc;
     if ((err = read_input(pos[0], SCORE_MAX_BYTES, &data, &len)) != 0)
         return ctl_fail(ctl, EX_NOINPUT, " %s: %s", pos[0], strerror(err));
-    if ((dir = roles_dir(dir_opt)) == NULL) {
+    /* A configuration named on purpose says where its roles are. */
+    bool named = false;
+    if (dir_opt == NULL && (rc = ctl_named_config(ctl, &named)) != 0) {
+        free(data);
+        return rc;
+    }
+    if ((dir = named ? ctl->cfg.roles_dir : roles_dir(dir_opt)) == NULL) {
         free(data);
         return ctl_fail(ctl, EX_CONFIG,
                         "no roles directory: give --roles-dir DIR or set VETD_ROLES_DIR "

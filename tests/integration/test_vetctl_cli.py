@@ -287,6 +287,21 @@ def test_acl_user_always_authenticates():
         check(r.llen(prefix + "history:a1") == 2, "the refused note was written")
 
 
+def test_score_uses_a_named_configurations_roles():
+    """score needs no configuration, but one named with -c says where the
+    roles are (before $VETD_ROLES_DIR); a broken named one is 78."""
+    with h.Redis() as R:
+        prefix, conf = setup(R)  # roles_dir = the source tree's conf/roles
+        sample = os.path.join(h.SAMPLES, h.valid_samples()[0])
+        env = {"VETD_ROLES_DIR": "/nonexistent-vetd-roles"}
+        p = h.vetctl("--json", "score", sample, conf=conf, env=env, check_rc=0)
+        check(json.loads(p.stdout)["role"] == "backend-developer", p.stdout_text)
+        h.vetctl("score", sample, env=env, check_rc=78)  # no configuration named
+        h.vetctl("score", sample, "--roles-dir", h.ROLES, conf="/nonexistent.conf", env=env,
+                 check_rc=0)  # --roles-dir wins; the file is not read
+        h.vetctl("score", sample, conf="/nonexistent.conf", env=env, check_rc=78)
+
+
 def test_config_lookup_order():
     with h.Redis() as R:
         r = R.client()
@@ -312,7 +327,7 @@ def test_config_lookup_order():
 
 if __name__ == "__main__":
     h.run_tests([test_reviewer_text_must_be_utf8, test_dead_retry_all_keeps_the_order,
-                 test_acl_user_always_authenticates,
+                 test_acl_user_always_authenticates, test_score_uses_a_named_configurations_roles,
                  test_dead_retry_is_byte_for_byte_and_resets_deliveries,
                  test_dead_list_show_drop_and_retry_all, test_submit_pushes_raw_bytes,
                  test_hostile_names_are_escaped_in_show_and_list,
