@@ -162,6 +162,15 @@ bool intake_idle(const struct intake *in)
     return in->nbatches == 0 && !in->take_inflight && !in->requeue_inflight;
 }
 
+bool intake_stuck(const struct intake *in)
+{
+    const struct vetd *v = in->v;
+    if (!in->active || !conn_is_up(v->main) || !conn_is_up(v->wait))
+        return false; /* starting, stopping, or a visible reconnect */
+    return !in->wait_inflight && intake_idle(in) && !in->replica_stall &&
+           !in->replicas_inflight && !evtimer_pending(in->retry_ev, NULL);
+}
+
 unsigned long long intake_scored(const struct intake *in)
 {
     return in->total.qualified + in->total.not_qualified;
@@ -605,6 +614,8 @@ static void intake_start_wait(struct intake *in)
     struct vetd *v = in->v;
     if (!in->active || in->wait_inflight || !conn_is_up(v->wait))
         return;
+    if (failpoint_on("no_wait"))
+        return; /* test builds: the bug of a worker that stops waiting */
     char secs[32];
     snprintf(secs, sizeof secs, "%lld.%03lld", v->cfg.block_timeout_ms / 1000,
              v->cfg.block_timeout_ms % 1000);

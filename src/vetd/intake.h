@@ -24,6 +24,12 @@ void intake_stop(struct intake *in);
 /* Stop everything at once (the name was lost). */
 void intake_halt(struct intake *in);
 bool intake_idle(const struct intake *in);
+/* Is the intake stuck: taking work, with both connections up, yet nothing
+ * in flight (no wait on the queue, no take, no settlement, no requeue) and
+ * no reason to idle (a retry pending after an error, replicas missing)?
+ * That is the process alive but silently no longer consuming, which the
+ * watchdog must not cover (SPEC §7). */
+bool intake_stuck(const struct intake *in);
 /* Counts since start, for STATUS= (scored = stored applications). */
 unsigned long long intake_scored(const struct intake *in);
 unsigned long long intake_dead(const struct intake *in);

@@ -306,6 +306,13 @@ static void metrics_http_request(struct evhttp_request *req, void *arg)
                            "method not allowed\n");
         return;
     }
+    if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) > 0) {
+        /* GET with a body: nothing here reads one (larger ones never get
+         * this far: METRICS_MAX_BODY). */
+        metrics_http_reply(req, 413, "Payload Too Large", "text/plain; charset=utf-8",
+                           "no request body is accepted\n");
+        return;
+    }
     if (path != NULL && strcmp(path, "/metrics") == 0)
         metrics_http_metrics(req, h);
     else if (path != NULL && strcmp(path, "/healthz") == 0)

@@ -158,10 +158,16 @@ static void vetd_on_config(struct conn *c, struct redisReply *r, void *arg)
                     "use appendonly yes in production");
 }
 
+/* vetd_redis_connected: 1 while both connections are up. */
+static void vetd_sync_connected(struct vetd *v)
+{
+    metrics_set_connected(v->metrics, conn_is_up(v->main) && conn_is_up(v->wait));
+}
+
 static void vetd_main_up(struct conn *c, void *arg)
 {
     struct vetd *v = arg;
-    metrics_set_connected(v->metrics, true);
+    vetd_sync_connected(v);
     if (!v->checked_persistence) {
         v->checked_persistence = true;
         const char *mm[] = {"CONFIG", "GET", "maxmemory-policy"};
@@ -180,14 +186,24 @@ static void vetd_main_down(struct conn *c, void *arg)
     (void)c;
     struct vetd *v = arg;
     v->functions_ok = false;
-    metrics_set_connected(v->metrics, false);
+    vetd_sync_connected(v);
 }
 
 static void vetd_wait_up(struct conn *c, void *arg)
 {
     (void)c;
     struct vetd *v = arg;
+    vetd_sync_connected(v);
+    if (v->wait_was_up)
+        metrics_inc_reconnects(v->metrics);
+    v->wait_was_up = true;
     intake_wait_up(v->intake);
+}
+
+static void vetd_wait_down(struct conn *c, void *arg)
+{
+    (void)c;
+    vetd_sync_connected(arg);
 }
 
 static void vetd_refused(struct conn *c, const char *reason, void *arg)
@@ -198,9 +214,12 @@ static void vetd_refused(struct conn *c, const char *reason, void *arg)
     vetd_exit(v, 69);
 }
 
+/* No WATCHDOG=1 while deaf: a connection past a request's deadline, or an
+ * intake stuck for two ticks in a row (one tick may fall between a reply
+ * and the next request). */
 static bool vetd_deaf(const struct vetd *v)
 {
-    return conn_is_deaf(v->main) || conn_is_deaf(v->wait);
+    return conn_is_deaf(v->main) || conn_is_deaf(v->wait) || v->stuck_ticks >= 2;
 }
 
 static bool vetd_health(void *arg, const char **reason)
@@ -208,6 +227,8 @@ static bool vetd_health(void *arg, const char **reason)
     struct vetd *v = arg;
     if (!conn_is_up(v->main) || !conn_is_up(v->wait))
         *reason = "redis disconnected";
+    else if (v->stuck_ticks >= 2)
+        *reason = "not consuming the queue";
     else if (vetd_deaf(v))
         *reason = "redis not answering";
     else if (!v->ready)
@@ -223,8 +244,11 @@ static bool vetd_health(void *arg, const char **reason)
  * heartbeat (left out until the first one answered). */
 static void vetd_status(const struct vetd *v)
 {
-    const char *state =
-        conn_is_up(v->main) ? (v->ready ? "connected" : "starting") : "disconnected";
+    const char *state = !conn_is_up(v->main)  ? "disconnected"
+                        : !v->ready           ? "starting"
+                        : !conn_is_up(v->wait) ? "disconnected"
+                        : v->stuck_ticks >= 2 ? "not consuming"
+                                              : "connected";
     unsigned long long scored = intake_scored(v->intake), dead = intake_dead(v->intake);
     if (v->queue_depth >= 0)
         notify_status("%s; %llu scored, %llu dead, queue %lld", state, scored, dead,
@@ -244,6 +268,10 @@ static void vetd_on_tick(evutil_socket_t fd, short what, void *arg)
     conn_tick(v->wait);
     instance_tick(v->inst);
     intake_tick(v->intake);
+    v->stuck_ticks = intake_stuck(v->intake) ? v->stuck_ticks + 1 : 0;
+    if (v->stuck_ticks == 2)
+        log_error("intake stopped consuming the queue with both connections up; "
+                  "withholding the watchdog");
     if (!vetd_deaf(v))
         notify_watchdog();
     if (!v->ready)
@@ -266,7 +294,16 @@ static void vetd_restart_required(const char *key, void *arg)
  * any error keep the old ones (SPEC §7). */
 static void vetd_reload(struct vetd *v)
 {
-    notify_reloading();
+    if (v->phase == VETD_STOPPING || v->phase == VETD_DONE) {
+        log_notice("reload ignored: stopping");
+        return;
+    }
+    /* RELOADING=1 ... READY=1 only around a reload of a ready service:
+     * before READY=1 the reload is silent, so it never makes a service
+     * that is still waiting for Redis look ready. */
+    bool was_ready = v->ready;
+    if (was_ready)
+        notify_reloading();
     struct cfg fresh;
     struct roleset *roles = NULL;
     char *cause = NULL;
@@ -292,7 +329,8 @@ fail:
 out:
     free(cause);
     cfg_free(&fresh);
-    notify_ready();
+    if (was_ready)
+        notify_ready();
 }
 
 static void vetd_on_hard_stop(evutil_socket_t fd, short what, void *arg)
@@ -413,7 +451,7 @@ bool vetd_init(struct vetd *v, const char *password, char **cause)
     v->dns = vetd_dns(v->base);
     v->metrics = metrics_new(VETD_VERSION);
     static const struct conn_events main_ev = {vetd_main_up, vetd_main_down, vetd_refused};
-    static const struct conn_events wait_ev = {vetd_wait_up, NULL, vetd_refused};
+    static const struct conn_events wait_ev = {vetd_wait_up, vetd_wait_down, vetd_refused};
     const char *user = v->cfg.redis_user;
     v->main = conn_new(v->base, v->dns, "main", &target, user, password, &main_ev, v);
     v->wait = conn_new(v->base, v->dns, "intake", &target, user, password, &wait_ev, v);

@@ -210,6 +210,34 @@ def test_healthz_follows_redis():
             v.cleanup()
 
 
+def test_intake_connection_counts():
+    """Losing only the wake-up (BLMOVE) connection shows: it is counted as
+    a reconnect, and vetd_redis_connected is 0 while it cannot come back
+    (the server is full), 1 again once it has."""
+    port = free_port()
+    with Redis() as r:
+        v = start(r, new_prefix(), port)
+        c = r.client()
+        try:
+            before = scrape(port)[("vetd_redis_reconnects_total", ())]
+            wait_until(lambda: any(x.get("cmd") == "blmove" for x in c.client_list()), 15,
+                       "the BLMOVE wait")
+            c.config_set("maxclients", len(c.client_list()) - 1)  # no room to come back
+            for x in c.client_list():
+                if x.get("cmd") == "blmove":
+                    c.client_kill_filter(_id=x["id"])
+            wait_until(lambda: scrape(port)[("vetd_redis_connected", ())] == 0, 15,
+                       "vetd_redis_connected 0 without the wake-up connection")
+            c.config_set("maxclients", 10000)
+            wait_until(lambda: scrape(port)[("vetd_redis_connected", ())] == 1, 30,
+                       "vetd_redis_connected 1 again")
+            check(scrape(port)[("vetd_redis_reconnects_total", ())] > before,
+                  "the wake-up connection's reconnect was not counted")
+            check(v.stop() == 0, "vetd did not exit 0")
+        finally:
+            v.cleanup()
+
+
 def test_methods_and_paths():
     port = free_port()
     with Redis() as r:
@@ -227,6 +255,9 @@ def test_methods_and_paths():
                       % (method, len(body), status))
                 check(headers.get("Allow") == "GET, HEAD",
                       "405 with Allow %r" % headers.get("Allow"))
+            for body in (b"x" * 5, b"y" * 5000):  # GET takes no body, small or large
+                status = request(port, "GET", "/metrics", body=body)[0]
+                check(status == 413, "GET with a %d-byte body answered %d" % (len(body), status))
             check(request(port, "GET", "/nope")[0] == 404, "unknown path not 404")
             status, _, body = request(port, "HEAD", "/metrics")
             check(status == 200 and body == "", "HEAD answered %d %r" % (status, body[:40]))
@@ -283,5 +314,6 @@ def test_metrics_off_when_empty():
 
 if __name__ == "__main__":
     os.environ.setdefault("NO_PROXY", "127.0.0.1")
-    run_tests([test_counters_match_samples, test_healthz_follows_redis, test_methods_and_paths,
+    run_tests([test_counters_match_samples, test_healthz_follows_redis,
+               test_intake_connection_counts, test_methods_and_paths,
                test_idle_connections_do_not_wedge, test_metrics_off_when_empty])

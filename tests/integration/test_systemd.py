@@ -87,6 +87,13 @@ def test_notify_lifecycle():
         n.wait("EXTEND_TIMEOUT_USEC", start=i + 1)
         check(n.index("READY") is None, "READY=1 before Redis was reachable")
         check(v.proc.poll() is None, "vetd exited while Redis was absent")
+        # A reload before READY=1 is silent: it must not make vetd look ready.
+        v.signal(signal.SIGHUP)
+        v.wait_log("reloaded")
+        mark = len(n.msgs)
+        n.wait("EXTEND_TIMEOUT_USEC", start=mark)  # a tick after the reload
+        check(n.index("READY") is None and n.index("RELOADING") is None,
+              "a reload while starting sent READY=1 or RELOADING=1")
 
         r.start()
         ready = n.wait("READY", "1")
@@ -184,6 +191,36 @@ def test_watchdog_stops_while_deaf():
             n.close()
 
 
+def test_watchdog_stops_when_not_consuming():
+    """The worker that is alive but silently stopped consuming (failpoint
+    no_wait: it never waits on the queue again) with both connections up:
+    WATCHDOG=1 stops after two ticks, so systemd would restart it; STATUS=
+    says why."""
+    if not FAILPOINTS:
+        raise SkipTest("needs a build with -DVETD_FAILPOINTS=ON")
+    n = Notifier()
+    with Redis() as r:
+        env = n.env()
+        env["VETD_FAILPOINT"] = "no_wait"
+        v = Vetd(r, new_prefix(), env=env)
+        try:
+            n.wait("READY", "1")
+            v.wait_log("stopped consuming")
+            n.drain()  # what was sent before the log line
+            mark = len(n.msgs)
+            n.wait("STATUS", start=mark)
+            quiet = 5 * WATCHDOG_USEC / 1e6
+            time.sleep(quiet)  # a window to observe: the assertion is on absence
+            n.drain()
+            check(n.count("WATCHDOG", mark) == 0, "WATCHDOG=1 while not consuming")
+            check(any(f.get("STATUS", "").startswith("not consuming")
+                      for _, f in n.msgs[mark:]), "STATUS= does not say it")
+            check(v.stop() == 0, "vetd did not exit 0")
+        finally:
+            v.cleanup()
+            n.close()
+
+
 def test_no_notify_socket_is_fine():
     """Without NOTIFY_SOCKET every notification is a no-op: vetd runs and
     stops cleanly (the harness removes NOTIFY_SOCKET from the environment)."""
@@ -201,4 +238,4 @@ def test_no_notify_socket_is_fine():
 
 if __name__ == "__main__":
     run_tests([test_notify_lifecycle, test_status_counts_work, test_watchdog_stops_while_deaf,
-               test_no_notify_socket_is_fine])
+               test_watchdog_stops_when_not_consuming, test_no_notify_socket_is_fine])
