@@ -1,6 +1,7 @@
 /* vetd's Prometheus metrics (SPEC §7): the counters and gauges the daemon
  * updates, their text exposition (format 0.0.4), and the small evhttp
  * server that answers /metrics and /healthz on the daemon's event loop. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,9 +477,11 @@ bool metrics_http_start(struct metrics *m, struct event_base *base, const char *
         *cause = xstrdup("metrics_listen: cannot create the HTTP server");
         return false;
     }
+    errno = 0;
     bound = evhttp_bind_socket_with_handle(h->http, host, port);
     if (bound == NULL) {
-        *cause = xasprintf("metrics_listen: cannot listen on %s", listen);
+        *cause = xasprintf("metrics_listen: cannot listen on %s: %s", listen,
+                           errno ? strerror(errno) : "cannot resolve or bind");
         free(host);
         metrics_http_free(h);
         return false;
