@@ -27,8 +27,11 @@ struct settle_ctx {
 /* keys[SETTLE_STAGE_KEY] of an accepted item: P stage:<instance>:<digest>. */
 #define SETTLE_STAGE_KEY 4
 /* Lifetime of a staging hash: it is written right before the settle call
- * that consumes it, so this only bounds what a crash in between leaves. */
-#define SETTLE_STAGE_TTL_MS 300000
+ * that consumes it, so this only bounds what a crash in between leaves (a
+ * copy of the application, personal data included). Short is safe: a
+ * settle that finds its staging gone answers restage and vetd stages
+ * again. */
+#define SETTLE_STAGE_TTL_MS 60000
 /* The fields of P app:<id> (SPEC §2), all written by the staging HSET. */
 #define SETTLE_APP_FIELDS 17
 
