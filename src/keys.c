@@ -1,6 +1,9 @@
 /* Redis key names (SPEC §2). */
 #include "keys.h"
 
+#include <string.h>
+
+#include "buf.h"
 #include "xmalloc.h"
 
 char *keys_submissions(const char *p)
@@ -81,4 +84,15 @@ char *keys_roles(const char *p)
 char *keys_stage(const char *p, const char *inst, const char *digest)
 {
     return xasprintf("%sstage:%s:%s", p, inst, digest);
+}
+
+char *keys_glob_escape(const char *s)
+{
+    struct buf b = BUF_INIT;
+    for (; *s; s++) {
+        if (strchr("*?[]\\", *s) != NULL)
+            buf_addc(&b, '\\');
+        buf_addc(&b, *s);
+    }
+    return buf_steal(&b);
 }

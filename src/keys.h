@@ -20,8 +20,13 @@ char *keys_dead_seq(const char *prefix);
 /* The set of role ids that have applications (so `vetctl list` never scans). */
 char *keys_roles(const char *prefix);
 /* vetd's staging hash of one accepted item (an addition to §2, see
- * doc/daemon.md): its analysis, written with plain commands just before
- * the settle Function renames it into P app:<id>; a TTL bounds leftovers. */
+ * doc/daemon.md): the whole application, written with plain commands just
+ * before the settle Function renames it into P app:<id>; a TTL bounds
+ * leftovers. */
 char *keys_stage(const char *prefix, const char *instance, const char *digest);
+
+/* s with the glob characters of SCAN MATCH escaped, so a prefix or name can
+ * be part of a pattern (keys_stage(keys_glob_escape(p), inst, "*")). */
+char *keys_glob_escape(const char *s);
 
 #endif

@@ -440,17 +440,6 @@ int ctl_scan(struct ctl *ctl, const char *pattern, struct ctl_strv *keys)
     return 0;
 }
 
-char *ctl_glob_escape(const char *s)
-{
-    struct buf b = BUF_INIT;
-    for (; *s; s++) {
-        if (strchr("*?[]\\", *s) != NULL)
-            buf_addc(&b, '\\');
-        buf_addc(&b, *s);
-    }
-    return buf_steal(&b);
-}
-
 void ctl_strv_take(struct ctl_strv *sv, char *s)
 {
     ctl_strv_add(sv, s);

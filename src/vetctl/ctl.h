@@ -146,8 +146,6 @@ void ctl_replies_free(struct redisReply **r, size_t n);
  * Returns 0 or 69 (printed). */
 int ctl_scan(struct ctl *ctl, const char *pattern, struct ctl_strv *keys);
 
-/* s with the glob characters of SCAN MATCH escaped; caller frees. */
-char *ctl_glob_escape(const char *s);
 
 /* The seqs of `P dead`, oldest first: *out is the LRANGE reply (the
  * caller frees it when not NULL, also on failure). Returns 0 or 69

@@ -451,7 +451,7 @@ static int erase_subject(struct ctl *ctl, const struct subject *s, long long exp
 {
     struct erase_totals t = {{0}, {0}, 0, 0};
     struct ctl_strv lists = {0};
-    char *esc = ctl_glob_escape(ctl_prefix(ctl));
+    char *esc = keys_glob_escape(ctl_prefix(ctl));
     char *pat = keys_notif_processing(esc, "*");
     int rc;
 

@@ -32,7 +32,7 @@ struct stats {
 static int discover_roles(struct ctl *ctl, struct stats *s)
 {
     const char *p = ctl_prefix(ctl);
-    char *esc = ctl_glob_escape(p), *pat = keys_state(esc, "*", "*");
+    char *esc = keys_glob_escape(p), *pat = keys_state(esc, "*", "*");
     char *base = keys_state(p, "", ""); /* "Pstate::": the role starts at its colon */
     size_t skip = strlen(base) - 1;
     struct ctl_strv keys = {0};
@@ -142,7 +142,7 @@ static int members(struct ctl *ctl, char *key, struct ctl_strv *out)
 static int queues(struct ctl *ctl, struct stats *s)
 {
     const char *p = ctl_prefix(ctl);
-    char *esc = ctl_glob_escape(p), *pat = keys_notif_processing(esc, "*");
+    char *esc = keys_glob_escape(p), *pat = keys_notif_processing(esc, "*");
     char *base = keys_notif_processing(p, "");
     size_t skip = strlen(base);
     struct ctl_strv keys = {0};

@@ -48,11 +48,21 @@ static void test_other_prefixes(void **state)
     expect_key(keys_processing("jobs:vetd:", "vetd@blue"), "jobs:vetd:processing:vetd@blue");
 }
 
+/* A prefix inside a SCAN MATCH pattern matches only itself. */
+static void test_glob_escape(void **state)
+{
+    (void)state;
+    expect_key(keys_glob_escape("vetd:"), "vetd:");
+    expect_key(keys_glob_escape("a*b?[c]\\d"), "a\\*b\\?\\[c\\]\\\\d");
+    expect_key(keys_glob_escape(""), "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_prefix),
         cmocka_unit_test(test_other_prefixes),
+        cmocka_unit_test(test_glob_escape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
