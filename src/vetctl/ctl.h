@@ -146,7 +146,6 @@ void ctl_replies_free(struct redisReply **r, size_t n);
  * Returns 0 or 69 (printed). */
 int ctl_scan(struct ctl *ctl, const char *pattern, struct ctl_strv *keys);
 
-
 /* The seqs of `P dead`, oldest first: *out is the LRANGE reply (the
  * caller frees it when not NULL, also on failure). Returns 0 or 69
  * (printed). */

@@ -43,8 +43,8 @@ static void json_field(struct buf *b, const char *key, const char *v)
 static char *event_json(const struct mark *m)
 {
     struct buf b = BUF_INIT;
-    buf_printf(&b, "{\"at\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"", m->at,
-               state_name(m->from), state_name(m->to));
+    buf_printf(&b, "{\"at\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"", m->at, state_name(m->from),
+               state_name(m->to));
     json_field(&b, "actor", m->actor);
     json_field(&b, "note", m->note);
     buf_addc(&b, '}');

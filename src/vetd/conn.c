@@ -266,8 +266,7 @@ static void conn_start_handshake(struct conn *c)
      * when none is configured (a `nopass` user). */
     bool user = c->user != NULL && *c->user != '\0';
     if (c->password || user) {
-        const char *auth[] = {"AUTH", user ? c->user : c->password,
-                              c->password ? c->password : ""};
+        const char *auth[] = {"AUTH", user ? c->user : c->password, c->password ? c->password : ""};
         conn_send(c, c->request_ms, conn_on_handshake, NULL, user ? 3 : 2, auth, NULL);
         c->handshake_left++;
     }

@@ -167,8 +167,8 @@ bool intake_stuck(const struct intake *in)
     const struct vetd *v = in->v;
     if (!in->active || !conn_is_up(v->main) || !conn_is_up(v->wait))
         return false; /* starting, stopping, or a visible reconnect */
-    return !in->wait_inflight && intake_idle(in) && !in->replica_stall &&
-           !in->replicas_inflight && !evtimer_pending(in->retry_ev, NULL);
+    return !in->wait_inflight && intake_idle(in) && !in->replica_stall && !in->replicas_inflight &&
+           !evtimer_pending(in->retry_ev, NULL);
 }
 
 unsigned long long intake_scored(const struct intake *in)
@@ -461,8 +461,8 @@ static void intake_on_take(struct conn *c, struct redisReply *r, void *arg)
         failpoint_crash("crash_after_take");
     /* Diverted and deferred items were found too: only a take that found
      * fewer than batch_size items in all means the queue is empty. */
-    long long found = (long long)items + r->element[0]->integer + r->element[1]->integer +
-                      r->element[2]->integer;
+    long long found =
+        (long long)items + r->element[0]->integer + r->element[1]->integer + r->element[2]->integer;
     in->queue_empty = found < in->v->cfg.batch_size;
     if (items > 0) {
         /* This batch is in hand from now on; while it is scored, the next

@@ -244,11 +244,11 @@ static bool vetd_health(void *arg, const char **reason)
  * heartbeat (left out until the first one answered). */
 static void vetd_status(const struct vetd *v)
 {
-    const char *state = !conn_is_up(v->main)  ? "disconnected"
-                        : !v->ready           ? "starting"
+    const char *state = !conn_is_up(v->main)   ? "disconnected"
+                        : !v->ready            ? "starting"
                         : !conn_is_up(v->wait) ? "disconnected"
-                        : v->stuck_ticks >= 2 ? "not consuming"
-                                              : "connected";
+                        : v->stuck_ticks >= 2  ? "not consuming"
+                                               : "connected";
     unsigned long long scored = intake_scored(v->intake), dead = intake_dead(v->intake);
     if (v->queue_depth >= 0)
         notify_status("%s; %llu scored, %llu dead, queue %lld", state, scored, dead,

@@ -51,8 +51,8 @@ struct vetd {
     bool functions_ok; /* loaded on the current main connection */
     bool ready;        /* READY=1 sent */
     bool checked_persistence;
-    bool wait_was_up;  /* the wake-up connection has been up before */
-    int stuck_ticks;   /* consecutive ticks with the intake stuck */
+    bool wait_was_up; /* the wake-up connection has been up before */
+    int stuck_ticks;  /* consecutive ticks with the intake stuck */
     int exit_code;
     bool leaving; /* instance_leave() called */
     struct event *tick_ev, *stop_ev, *hard_stop_ev;

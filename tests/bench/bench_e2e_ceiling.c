@@ -304,10 +304,10 @@ static int append_store(redisContext *rc, const char *prefix, struct settle_item
 {
     if (!it->accept) {
         char *key = xasprintf("%sdead:%zu", prefix, seq);
-        const char *argv[] = {"HSET",       key,     "reason", it->args[3], "detail",
-                              it->args[4],  "digest", it->digest, "payload", it->raw};
-        size_t lens[] = {4, strlen(key), 6, it->lens[3], 6, it->lens[4], 6,
-                         strlen(it->digest), 7, it->len};
+        const char *argv[] = {"HSET",      key,      "reason",   it->args[3], "detail",
+                              it->args[4], "digest", it->digest, "payload",   it->raw};
+        size_t lens[] = {4, strlen(key),        6, it->lens[3], 6, it->lens[4],
+                         6, strlen(it->digest), 7, it->len};
         redisAppendCommandArgv(rc, 10, argv, lens);
         free(key);
         return 1;
