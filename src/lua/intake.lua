@@ -28,10 +28,22 @@ local function vetd_dead_letter(dead, dead_seq, f)
 end
 
 -- Move every item of list `from` to the taking (right) end of `to`,
--- oldest last so that it is taken first again. Returns the count.
-local function vetd_move_all(from, to)
+-- oldest last so that it is taken first again. With a deliveries hash,
+-- take back the delivery each item's take counted (a clean stop is not a
+-- crash). Returns the count.
+local function vetd_move_all(from, to, deliveries)
     local n = 0
-    while redis.call('LMOVE', from, to, 'LEFT', 'RIGHT') do
+    while true do
+        local item = redis.call('LMOVE', from, to, 'LEFT', 'RIGHT')
+        if not item then
+            break
+        end
+        if deliveries then
+            local d = redis.sha1hex(item)
+            if redis.call('HINCRBY', deliveries, d, -1) <= 0 then
+                redis.call('HDEL', deliveries, d)
+            end
+        end
         n = n + 1
     end
     return n
@@ -42,32 +54,46 @@ local function vetd_hb_ours(cur, token)
     return (not cur) or string.find(cur, '"token":"' .. token .. '"', 1, true) ~= nil
 end
 
--- Call cmd on key with the values of list vals appended, in chunks (Lua
--- can only unpack so many values at once); nothing when vals is empty.
--- Returns the replies' sum when they are numbers.
+-- redis.call(cmd, head..., vals...) with the values of list vals in
+-- chunks (Lua can only unpack so many at once); no call when vals is
+-- empty. Returns the replies, one per chunk.
 local VETD_CHUNK = 256
-local function vetd_call_list(cmd, key, vals)
-    local sum = 0
+local function vetd_chunked(cmd, head, vals)
+    local replies = {}
     for first = 1, #vals, VETD_CHUNK do
-        local r = redis.call(cmd, key, unpack(vals, first, math.min(#vals, first + VETD_CHUNK - 1)))
-        if type(r) == 'number' then
-            sum = sum + r
+        local argv = {cmd, unpack(head)}
+        for j = first, math.min(#vals, first + VETD_CHUNK - 1) do
+            argv[#argv + 1] = vals[j]
         end
+        replies[#replies + 1] = redis.call(unpack(argv))
     end
-    return sum
+    return replies
 end
 
--- HMGET of many fields, chunked like vetd_call_list; one reply per field.
+-- cmd on key with the values of vals (LPUSH, HSET, HDEL, ZADD, ...).
+local function vetd_call_list(cmd, key, vals)
+    vetd_chunked(cmd, {key}, vals)
+end
+
+-- HMGET of many fields: one reply per field.
 local function vetd_hmget(key, fields)
     local out = {}
-    for first = 1, #fields, VETD_CHUNK do
-        local r = redis.call('HMGET', key,
-                             unpack(fields, first, math.min(#fields, first + VETD_CHUNK - 1)))
+    for _, r in ipairs(vetd_chunked('HMGET', {key}, fields)) do
         for _, v in ipairs(r) do
             out[#out + 1] = v
         end
     end
     return out
+end
+
+-- How many of the keys in list exist (EXISTS counts a key once per
+-- mention).
+local function vetd_count_existing(list)
+    local n = 0
+    for _, r in ipairs(vetd_chunked('EXISTS', {}, list)) do
+        n = n + r
+    end
+    return n
 end
 
 -- take: KEYS submissions, processing, deliveries, dead, dead:seq;
@@ -115,35 +141,29 @@ local function vetd_take(keys, args)
         local prior = tonumber(stored[j]) or 0
         if #back > 0 or (prior > 0 and #taken > 0 and count[d] == nil) then
             back[#back + 1] = item -- after a redelivery, or one to take alone
-        elseif count[d] == nil then
-            local c = prior + 1
-            order[#order + 1] = d
-            if c > maxd then
-                count[d] = false
-                why[d] = 'payload: taken ' .. (c - 1) ..
-                         ' times without being settled (max_deliveries ' .. maxd .. ')'
-                vetd_dead_letter(keys[4], keys[5], {
-                    reason = 'poison', detail = why[d],
-                    at = args[4], instance = args[5], digest = d, payload = item})
-                out[2] = out[2] + 1
-            else
-                count[d] = c
+        else
+            if count[d] == nil then -- the first copy in this take: one delivery
+                local c = prior + 1
+                order[#order + 1] = d
+                count[d] = c <= maxd and c
+                if not count[d] then
+                    why[d] = 'payload: taken ' .. prior ..
+                             ' times without being settled (max_deliveries ' .. maxd .. ')'
+                end
+            end
+            if count[d] then
                 taken[#taken + 1] = item
                 out[#out + 1] = item
                 out[#out + 1] = d
                 if prior > 0 then
                     back[#back + 1] = false -- a redelivery: nothing more this time
                 end
+            else -- poison, and so is every copy of it
+                vetd_dead_letter(keys[4], keys[5], {
+                    reason = 'poison', detail = why[d],
+                    at = args[4], instance = args[5], digest = d, payload = item})
+                out[2] = out[2] + 1
             end
-        elseif count[d] then
-            taken[#taken + 1] = item -- another copy: the same delivery
-            out[#out + 1] = item
-            out[#out + 1] = d
-        else
-            vetd_dead_letter(keys[4], keys[5], { -- another copy of a poison item
-                reason = 'poison', detail = why[d],
-                at = args[4], instance = args[5], digest = d, payload = item})
-            out[2] = out[2] + 1
         end
     end
     -- The marker false only closed the batch; the rest go back, the first
@@ -169,16 +189,6 @@ local function vetd_take(keys, args)
     vetd_call_list('HDEL', keys[3], del)
     vetd_call_list('LPUSH', keys[2], taken)
     return out
-end
-
--- How many of the keys in list exist (EXISTS counts a key once per
--- mention), chunked like vetd_call_list.
-local function vetd_count_existing(list)
-    local n = 0
-    for first = 1, #list, VETD_CHUNK do
-        n = n + redis.call('EXISTS', unpack(list, first, math.min(#list, first + VETD_CHUNK - 1)))
-    end
-    return n
 end
 
 -- settle: KEYS processing, deliveries, dead, dead:seq, notifications, roles
@@ -325,18 +335,7 @@ local function vetd_leave(keys, args)
     if not vetd_hb_ours(redis.call('GET', keys[3]), args[1]) then
         return -1
     end
-    local n = 0
-    while true do
-        local item = redis.call('LMOVE', keys[1], keys[2], 'LEFT', 'RIGHT')
-        if not item then
-            break
-        end
-        local d = redis.sha1hex(item)
-        if redis.call('HINCRBY', keys[5], d, -1) <= 0 then
-            redis.call('HDEL', keys[5], d)
-        end
-        n = n + 1
-    end
+    local n = vetd_move_all(keys[1], keys[2], keys[5])
     redis.call('DEL', keys[3])
     redis.call('SREM', keys[4], args[2])
     return n
