@@ -733,17 +733,14 @@ static char *cfg_password_error(const struct cfg *c, const char *fmt, ...)
 
 static char *cfg_password_error(const struct cfg *c, const char *fmt, ...)
 {
-    unsigned line = cfg_line_of(c, "redis_password_file");
     struct buf b = BUF_INIT;
     va_list ap;
 
-    if (c->source != NULL && line != 0)
-        buf_printf(&b, "%s:%u: redis_password_file: ", c->source, line);
     buf_printf(&b, "%s: ", c->redis_password_file);
     va_start(ap, fmt);
     buf_vprintf(&b, fmt, ap);
     va_end(ap);
-    return buf_steal(&b);
+    return cfg_blame(c, "redis_password_file", buf_steal(&b));
 }
 
 char *cfg_read_password(const struct cfg *c, char **cause)

@@ -34,9 +34,7 @@ static void settle_arg_raw(struct settle_item *it)
 /* Append one field of the application hash (value len bytes). */
 static void settle_app_put(struct settle_item *it, const char *field, const char *value, size_t len)
 {
-    int k = 0;
-    while (it->app[k] != NULL)
-        k += 2;
+    int k = 2 * it->napp++;
     it->app[k] = field;
     it->app_lens[k] = strlen(field);
     it->app[k + 1] = value;

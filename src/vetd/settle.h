@@ -48,6 +48,7 @@ struct settle_item {
      * staging hash (values owned, except profile = raw). */
     const char *app[2 * SETTLE_APP_FIELDS];
     size_t app_lens[2 * SETTLE_APP_FIELDS];
+    int napp; /* fields put so far */
     char *app_owned[SETTLE_APP_FIELDS];
     int napp_owned;
     int nargs;

@@ -214,12 +214,20 @@ static void vetd_refused(struct conn *c, const char *reason, void *arg)
     vetd_exit(v, 69);
 }
 
-/* No WATCHDOG=1 while deaf: a connection past a request's deadline, or an
- * intake stuck for two ticks in a row (one tick may fall between a reply
- * and the next request). */
+/* An intake stuck for two ticks in a row (one tick may fall between a
+ * reply and the next request): see intake_stuck. */
+#define VETD_STUCK_TICKS 2
+
+static bool vetd_stuck(const struct vetd *v)
+{
+    return v->stuck_ticks >= VETD_STUCK_TICKS;
+}
+
+/* No WATCHDOG=1 while deaf: a connection past a request's deadline, or a
+ * stuck intake. */
 static bool vetd_deaf(const struct vetd *v)
 {
-    return conn_is_deaf(v->main) || conn_is_deaf(v->wait) || v->stuck_ticks >= 2;
+    return conn_is_deaf(v->main) || conn_is_deaf(v->wait) || vetd_stuck(v);
 }
 
 static bool vetd_health(void *arg, const char **reason)
@@ -227,7 +235,7 @@ static bool vetd_health(void *arg, const char **reason)
     struct vetd *v = arg;
     if (!conn_is_up(v->main) || !conn_is_up(v->wait))
         *reason = "redis disconnected";
-    else if (v->stuck_ticks >= 2)
+    else if (vetd_stuck(v))
         *reason = "not consuming the queue";
     else if (vetd_deaf(v))
         *reason = "redis not answering";
@@ -247,7 +255,7 @@ static void vetd_status(const struct vetd *v)
     const char *state = !conn_is_up(v->main)   ? "disconnected"
                         : !v->ready            ? "starting"
                         : !conn_is_up(v->wait) ? "disconnected"
-                        : v->stuck_ticks >= 2  ? "not consuming"
+                        : vetd_stuck(v)        ? "not consuming"
                                                : "connected";
     unsigned long long scored = intake_scored(v->intake), dead = intake_dead(v->intake);
     if (v->queue_depth >= 0)
@@ -269,7 +277,7 @@ static void vetd_on_tick(evutil_socket_t fd, short what, void *arg)
     instance_tick(v->inst);
     intake_tick(v->intake);
     v->stuck_ticks = intake_stuck(v->intake) ? v->stuck_ticks + 1 : 0;
-    if (v->stuck_ticks == 2)
+    if (v->stuck_ticks == VETD_STUCK_TICKS)
         log_error("intake stopped consuming the queue with both connections up; "
                   "withholding the watchdog");
     if (!vetd_deaf(v))
