@@ -109,7 +109,7 @@ def test_stale_after_reclaim():
             h.check("reclaimed dead instance ghost" in d.logtext(), "reclaim not logged")
             h.check(not r.exists(p + "processing:ghost"), "ghost list remains")
             h.check(b"ghost" not in r.smembers(p + "instances"), "ghost not pruned")
-            lib = d.logtext().split("functions ")[1].split(",")[0].split(")")[0]
+            lib = h.load_functions(r)  # the library vetd loaded (same build)
             first = json.loads(raw[0])
             before = snapshot(r, p)
             keys, args = settle_args(p, "ghost", raw[0], first["id"])
@@ -192,7 +192,7 @@ def test_restage_writes_nothing():
         d = h.Vetd(redis, p)
         try:
             h.wait_until(lambda: "ready" in d.logtext(), 15, "ready")
-            lib = d.logtext().split("functions ")[1].split(",")[0].split(")")[0]
+            lib = h.load_functions(r)  # the library vetd loaded (same build)
             raw = h.sample(valid_samples()[0])
             r.lpush(p + "processing:ghost", raw)
             before = snapshot(r, p, b":instance")

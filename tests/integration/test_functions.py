@@ -30,6 +30,11 @@ def take(r, lib, p, n, maxb=100000, maxd=3):
     return r.fcall(lib + "_take", len(keys), *keys, n, maxb, maxd, NOW, "i")
 
 
+def dead_reasons(r, p):
+    """The reasons of the dead letters under p, sorted."""
+    return sorted(r.hget(p + "dead:" + s.decode(), "reason") for s in r.lrange(p + "dead", 0, -1))
+
+
 def items(out):
     """The (item, digest) pairs of a take's answer (after its 3 counts)."""
     return [(out[i], out[i + 1].decode()) for i in range(3, len(out), 2)]
@@ -79,8 +84,7 @@ def test_take_counts_once_per_take():
         counts = r.hgetall(p + "deliveries")
         h.check(counts == {digest(b).encode(): b"1"}, "counts %r" % counts)
         h.check(r.lrange(p + "processing:i", 0, -1) == [b, b], "processing")
-        reasons = sorted(r.hget(p + "dead:" + s.decode(), "reason")
-                         for s in r.lrange(p + "dead", 0, -1))
+        reasons = dead_reasons(r, p)
         h.check(reasons == [b"poison", b"poison", b"too_large"], "dead letters %r" % reasons)
         h.check(take(r, lib, p, 10) == [0, 0, 0], "an empty queue takes nothing")
 
@@ -169,8 +173,7 @@ def test_settle_batch_duplicate_and_conflict():
                 "state set")
         h.check(r.llen(p + "history:a") == 1 and r.smembers(p + "by-email:e") == {b"a"}, "indexes")
         h.check(r.smembers(p + "roles") == {ROLE.encode()}, "roles")
-        reasons = sorted(r.hget(p + "dead:" + s.decode(), "reason")
-                         for s in r.lrange(p + "dead", 0, -1))
+        reasons = dead_reasons(r, p)
         h.check(reasons == [b"bad_field", b"id_conflict"], "dead letters %r" % reasons)
 
 
