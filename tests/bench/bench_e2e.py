@@ -37,7 +37,6 @@ import os
 import random
 import select
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -45,7 +44,10 @@ import sys
 import tempfile
 import time
 
-import redis as redis_py
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                "integration"))
+import harness as h  # noqa: E402
 
 SOURCE = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 BUILD = os.path.join(SOURCE, "build-bench")
@@ -160,15 +162,9 @@ def make_corpus(n, seed=20261128):
 
 # ---------------------------------------------------------------- processes
 
-def wait_for(fn, timeout, what, interval=0.005):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise RuntimeError("timed out waiting for " + what)
-        time.sleep(interval)
+def wait_for(fn, timeout, what):
+    """harness.wait_until, polling often: the bench times what it waits for."""
+    return h.wait_until(fn, timeout, what, interval=0.005)
 
 
 def proc_cpu_s(pid):
@@ -186,26 +182,13 @@ def proc_hwm_mb(pid):
     return 0.0
 
 
-class Redis:
-    """A private redis-server on a unix socket, no persistence."""
+class Redis(h.Redis):
+    """The tests' private redis-server (unix socket, no persistence), with
+    what the bench reads from it."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="vetd-bench-redis-")
-        self.sock = os.path.join(self.dir, "redis.sock")
-        conf = os.path.join(self.dir, "redis.conf")
-        with open(conf, "w") as f:
-            f.write("port 0\nunixsocket %s\nunixsocketperm 700\ndir %s\n" % (self.sock, self.dir))
-            f.write("save \"\"\nappendonly no\nmaxmemory-policy noeviction\n")
-            f.write("daemonize no\nlogfile %s/redis.log\n" % self.dir)
-        self.proc = subprocess.Popen(["redis-server", conf])
-        self.r = redis_py.Redis(unix_socket_path=self.sock)
-        wait_for(self._ping, 10, "redis-server")
-
-    def _ping(self):
-        try:
-            return self.r.ping()
-        except redis_py.exceptions.ConnectionError:
-            return False
+        super().__init__()
+        self.r = self.client()
 
     def cpu_s(self):
         info = self.r.info("cpu")
@@ -233,50 +216,13 @@ class Redis:
         p.llen(PREFIX + "dead")
         return sum(p.execute())
 
-    def stop(self):
-        self.proc.send_signal(signal.SIGCONT)
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
 
-
-class Vetd:
-    def __init__(self, vetd, redis, batch, heartbeat_ms=1000, block_ms=2000):
-        self.dir = tempfile.mkdtemp(prefix="vetd-bench-")
-        self.conf = os.path.join(self.dir, "vetd.conf")
-        with open(self.conf, "w") as f:
-            f.write('redis = "unix://%s"\nkey_prefix = "%s"\ninstance = "%s"\n'
-                    % (redis.sock, PREFIX, INSTANCE))
-            f.write('roles_dir = "%s"\nmetrics_listen = ""\nlog_level = "notice"\n' % ROLES)
-            f.write("batch_size = %d\nheartbeat_interval_ms = %d\nblock_timeout_ms = %d\n"
-                    % (batch, heartbeat_ms, block_ms))
-        self.log = open(os.path.join(self.dir, "vetd.log"), "wb")
-        env = dict(os.environ)
-        for k in ("NOTIFY_SOCKET", "JOURNAL_STREAM", "VETD_FAILPOINT"):
-            env.pop(k, None)
-        self.proc = subprocess.Popen([vetd, "-c", self.conf], stdout=self.log, stderr=self.log,
-                                     env=env)
-
-    def logtext(self):
-        with open(os.path.join(self.dir, "vetd.log"), "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(30)
-        self.log.close()
-        return rc
-
-    def cleanup(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+def start_vetd(vetd, redis, batch):
+    """The tests' vetd process, with the bench's build and settings."""
+    return h.Vetd(redis, PREFIX, instance=INSTANCE, binary=vetd, roles_dir=ROLES,
+                  metrics_listen="", log_level="notice", batch_size=batch,
+                  heartbeat_interval_ms=1000, instance_ttl_ms=10000, block_timeout_ms=2000,
+                  reconnect_max_ms=5000)
 
 
 # ---------------------------------------------------------------- runs
@@ -318,7 +264,7 @@ def run_vetd(vetd, corpus, batch):
         redis.r.config_resetstat()
         cpu0, sys0 = redis.cpu_s(), redis.sys_s()
         t0 = time.monotonic()
-        v = Vetd(vetd, redis, batch)
+        v = start_vetd(vetd, redis, batch)
         n = len(corpus)
         wait_for(lambda: v.proc.poll() is not None or redis.settled() >= n, 600,
                  "vetd to settle %d submissions" % n)
@@ -490,7 +436,7 @@ def monitor(sock_path, seconds):
 def idle(args):
     vetd = program("vetd")
     redis = Redis()
-    v = Vetd(vetd, redis, args.batch)
+    v = start_vetd(vetd, redis, args.batch)
     try:
         wait_for(lambda: redis.r.exists(PREFIX + "instance:" + INSTANCE), 20, "vetd's heartbeat")
         # Let the start-up work (requeue, first waits) pass: one full wait.

@@ -172,7 +172,8 @@ def write_conf(path, redis_url, prefix, instance="t1", roles_dir=ROLES, **keys):
 class Vetd:
     """One vetd process with its own config file; stderr goes to a log file."""
 
-    def __init__(self, redis, prefix, instance="t1", env=None, args=(), wrapper=(), **keys):
+    def __init__(self, redis, prefix, instance="t1", env=None, args=(), wrapper=(), binary=None,
+                 **keys):
         self.dir = tempfile.mkdtemp(prefix="vetd-daemon-")
         self.conf = write_conf(os.path.join(self.dir, "vetd.conf"), redis.url, prefix,
                                instance, **keys)
@@ -183,12 +184,13 @@ class Vetd:
         self.env.update(env or {})
         self.args = list(args)
         self.wrapper = list(wrapper)  # e.g. ["valgrind", ...] in front of vetd
+        self.binary = binary or VETD  # another build's vetd (the benchmark's)
         self.proc = None
         self.start()
 
     def start(self):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.wrapper + [VETD, "-c", self.conf] + self.args,
+        self.proc = subprocess.Popen(self.wrapper + [self.binary, "-c", self.conf] + self.args,
                                      stdout=self.log,
                                      stderr=self.log, env=self.env)
 
